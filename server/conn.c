@@ -1,0 +1,450 @@
+/*
+ * A connection: one bufferevent and one timer, owned by struct conn, with
+ * exactly one way out, conn_close().
+ *
+ * Requests are answered one at a time, in order: while /sleep's timer is
+ * armed the parser does not run, so pipelined requests wait their turn in
+ * the input buffer (bounded by the read high-water mark). Reading stays
+ * enabled meanwhile, so a client that goes away is noticed, and freed, at
+ * once.
+ *
+ * The one timer serves whichever deadline the state needs:
+ *	CONN_IDLE_NEW		header_timeout, then close quietly
+ *	CONN_IDLE_KEEPALIVE	keepalive_timeout, then close quietly
+ *	CONN_READING		header_timeout from the request's first byte
+ *				(or from the end of the previous response),
+ *				then 408
+ *	CONN_SLEEPING		sleep, then answer
+ *	CONN_LINGERING		HELLOD_LINGER_MS, then close
+ * A client that stops reading is caught by the bufferevent write timeout.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hellod.h"
+
+static void	conn_read_cb(struct bufferevent *, void *);
+static void	conn_write_cb(struct bufferevent *, void *);
+static void	conn_event_cb(struct bufferevent *, short, void *);
+static void	conn_timer_cb(evutil_socket_t, short, void *);
+static void	conn_process(struct conn *);
+static void	conn_request(struct conn *);
+static void	conn_respond(struct conn *, const struct page *, int);
+static void	conn_error(struct conn *, int, const char *);
+static void	conn_after_response(struct conn *);
+static void	conn_linger(struct conn *);
+static void	conn_set_idle(struct conn *, int);
+
+/* Monotonic milliseconds, for request durations. */
+static double
+conn_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6);
+}
+
+/*
+ * Take over an accepted socket. Returns NULL if the connection could not
+ * be set up; the caller then closes fd.
+ */
+struct conn *
+conn_new(struct server *s, evutil_socket_t fd, const struct sockaddr *sa,
+    socklen_t len)
+{
+	struct conn	*c;
+	struct timeval	 wtv;
+	int		 on = 1;
+
+	if ((c = calloc(1, sizeof *c)) == NULL) {
+		log_warn("conn_new");
+		return (NULL);
+	}
+	c->c_srv = s;
+	c->c_id = ++s->s_next_id;
+	listener_format(sa, len, c->c_addr, sizeof c->c_addr);
+	http_request_init(&c->c_req, (size_t)s->s_cf->cf_max_header_size);
+
+	c->c_bev = bufferevent_socket_new(s->s_base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->c_timer = evtimer_new(s->s_base, conn_timer_cb, c);
+	if (c->c_bev == NULL || c->c_timer == NULL) {
+		log_warnx("conn_new: out of memory");
+		if (c->c_timer != NULL)
+			event_free(c->c_timer);
+		if (c->c_bev != NULL) {
+			/* The bufferevent owns fd now: don't close twice. */
+			bufferevent_setfd(c->c_bev, -1);
+			bufferevent_free(c->c_bev);
+		}
+		free(c);
+		return (NULL);
+	}
+	if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+
+	/* Input beyond one full head plus a read's worth waits in the kernel. */
+	bufferevent_setwatermark(c->c_bev, EV_READ, 0,
+	    (size_t)s->s_cf->cf_max_header_size + 4096);
+	wtv.tv_sec = (time_t)(s->s_cf->cf_write_timeout / 1000);
+	wtv.tv_usec = (suseconds_t)(s->s_cf->cf_write_timeout % 1000) * 1000;
+	bufferevent_set_timeouts(c->c_bev, NULL, &wtv);
+	bufferevent_setcb(c->c_bev, conn_read_cb, conn_write_cb, conn_event_cb,
+	    c);
+	bufferevent_enable(c->c_bev, EV_READ | EV_WRITE);
+
+	TAILQ_INSERT_TAIL(&s->s_conns, c, c_entry);
+	c->c_state = CONN_IDLE_NEW;
+	evtimer_add(c->c_timer, s->s_tv_header);
+	log_debug("conn %llu: accepted from %s", (unsigned long long)c->c_id,
+	    c->c_addr);
+	server_conn_opened(s);
+	return (c);
+}
+
+/*
+ * The only way a connection ends: log why, unlink, free everything.
+ * The caller must not touch c afterwards.
+ */
+void
+conn_close(struct conn *c, const char *why)
+{
+	struct server	*s = c->c_srv;
+
+	log_debug("conn %llu: %s: closed: %s", (unsigned long long)c->c_id,
+	    c->c_addr, why);
+	TAILQ_REMOVE(&s->s_conns, c, c_entry);
+	conn_set_idle(c, 0);
+	if (c->c_timer != NULL)
+		event_free(c->c_timer);
+	if (c->c_bev != NULL)
+		bufferevent_free(c->c_bev);	/* closes the socket */
+	http_request_clear(&c->c_req);
+	free(c);
+	server_conn_closed(s);
+}
+
+/* Graceful shutdown: drop what has not asked for anything yet. */
+void
+conn_shutdown(struct conn *c)
+{
+	switch (c->c_state) {
+	case CONN_IDLE_NEW:
+	case CONN_IDLE_KEEPALIVE:
+		conn_close(c, "shutdown");
+		break;
+	case CONN_READING:
+	case CONN_SLEEPING:
+	case CONN_WRITING:
+		c->c_close = 1;		/* answer, then close */
+		break;
+	case CONN_CLOSING:
+	case CONN_LINGERING:
+		break;
+	}
+}
+
+/* Put c on or take it off the server's list of idle keep-alive conns. */
+static void
+conn_set_idle(struct conn *c, int idle)
+{
+	struct server	*s = c->c_srv;
+
+	if (idle && !c->c_idle)
+		TAILQ_INSERT_TAIL(&s->s_idle, c, c_idle_entry);
+	else if (!idle && c->c_idle)
+		TAILQ_REMOVE(&s->s_idle, c, c_idle_entry);
+	c->c_idle = idle;
+}
+
+/*
+ * Parse and answer requests for as long as input and state allow. This
+ * is the one loop that drives a connection forward; callbacks call it
+ * and return, and it returns at once if c was closed.
+ */
+static void
+conn_process(struct conn *c)
+{
+	struct server	*s = c->c_srv;
+	struct evbuffer	*in = bufferevent_get_input(c->c_bev);
+
+	for (;;) {
+		if (c->c_state == CONN_IDLE_NEW ||
+		    c->c_state == CONN_IDLE_KEEPALIVE) {
+			if (evbuffer_get_length(in) == 0) {
+				if (c->c_eof)
+					conn_close(c, "client closed");
+				return;
+			}
+			/* First byte of a request: its head deadline starts. */
+			conn_set_idle(c, 0);
+			c->c_state = CONN_READING;
+			c->c_start_ms = conn_now_ms();
+			evtimer_add(c->c_timer, s->s_tv_header);
+		}
+		if (c->c_state != CONN_READING)
+			return;
+
+		switch (http_parse(&c->c_req, in)) {
+		case HTTP_NEED_MORE:
+			if (c->c_eof)
+				conn_close(c, "client closed mid-request");
+			return;
+		case HTTP_ERROR:
+			conn_error(c, c->c_req.r_status, c->c_req.r_error);
+			return;
+		case HTTP_COMPLETE:
+			conn_request(c);
+			break;
+		}
+	}
+}
+
+/* A whole request has arrived: route it. */
+static void
+conn_request(struct conn *c)
+{
+	struct server	*s = c->c_srv;
+	enum route_id	 id;
+	const char	*path;
+	size_t		 len;
+
+	path = http_path(&c->c_req, &len);
+	id = route_match(c->c_req.r_method, path, len);
+	if (id == ROUTE_SLEEP) {
+		c->c_state = CONN_SLEEPING;
+		evtimer_add(c->c_timer, s->s_tv_sleep);
+		return;
+	}
+	conn_respond(c, pages_get(s->s_pages, route_page(id)), 0);
+}
+
+/* A request cannot be answered normally: send status and close. */
+static void
+conn_error(struct conn *c, int status, const char *why)
+{
+	log_debug("conn %llu: %s: %d: %s", (unsigned long long)c->c_id,
+	    c->c_addr, status, why != NULL ? why : "error");
+	conn_respond(c, pages_for_status(c->c_srv->s_pages, status), 1);
+}
+
+/*
+ * Queue a response to the current request, log it, and move on: to the
+ * next request on a persistent connection, or to closing.
+ */
+static void
+conn_respond(struct conn *c, const struct page *p, int close_after)
+{
+	struct server		*s = c->c_srv;
+	struct config		*cf = s->s_cf;
+	struct evbuffer		*out = bufferevent_get_output(c->c_bev);
+	const char		*connection = NULL;
+	size_t			 bytes;
+
+	if (c->c_close || c->c_eof || s->s_stopping ||
+	    cf->cf_keepalive_timeout == 0 ||
+	    c->c_req.r_state != HTTP_S_DONE || !http_keepalive(&c->c_req))
+		close_after = 1;
+	if (close_after)
+		connection = "close";
+	else if (c->c_req.r_minor == 0)
+		connection = "keep-alive";
+	bytes = page_write(out, p, c->c_req.r_method == HTTP_M_HEAD,
+	    server_date(s), connection);
+	c->c_requests++;
+
+	if (cf->cf_access_log) {
+		log_access("%s \"%s\" %d %zu %.2fms", c->c_addr,
+		    c->c_req.r_line != NULL ? c->c_req.r_line : "-",
+		    p->p_status, bytes, conn_now_ms() - c->c_start_ms);
+	}
+
+	if (close_after) {
+		/* Keep reading (and dropping) input so that no unread data
+		 * turns our close into a reset that loses this response. */
+		c->c_state = CONN_CLOSING;
+		evtimer_del(c->c_timer);
+		evbuffer_drain(bufferevent_get_input(c->c_bev),
+		    evbuffer_get_length(bufferevent_get_input(c->c_bev)));
+		return;
+	}
+	http_request_reset(&c->c_req);
+	c->c_req.r_max_head = (size_t)cf->cf_max_header_size;
+	conn_after_response(c);
+}
+
+/*
+ * After a response on a persistent connection: wait for the client to
+ * read if too much is queued, else start on the next request.
+ */
+static void
+conn_after_response(struct conn *c)
+{
+	struct server	*s = c->c_srv;
+	struct evbuffer	*in = bufferevent_get_input(c->c_bev);
+
+	if (evbuffer_get_length(bufferevent_get_output(c->c_bev)) >
+	    HELLOD_MAX_OUTPUT) {
+		c->c_state = CONN_WRITING;
+		evtimer_del(c->c_timer);
+		return;
+	}
+	if (evbuffer_get_length(in) > 0) {
+		/* Pipelined: its head deadline runs from now. */
+		c->c_state = CONN_READING;
+		c->c_start_ms = conn_now_ms();
+		evtimer_add(c->c_timer, s->s_tv_header);
+		return;
+	}
+	c->c_state = CONN_IDLE_KEEPALIVE;
+	conn_set_idle(c, 1);
+	evtimer_add(c->c_timer, s->s_tv_keepalive);
+}
+
+/*
+ * The final response has been written: shut our side and read until the
+ * client closes or HELLOD_LINGER_MS passes (nginx's lingering close).
+ */
+static void
+conn_linger(struct conn *c)
+{
+	struct timeval	tv;
+
+	if (c->c_eof) {
+		conn_close(c, "done");
+		return;
+	}
+	if (shutdown(bufferevent_getfd(c->c_bev), SHUT_WR) == -1) {
+		conn_close(c, "done");
+		return;
+	}
+	c->c_state = CONN_LINGERING;
+	tv.tv_sec = HELLOD_LINGER_MS / 1000;
+	tv.tv_usec = (HELLOD_LINGER_MS % 1000) * 1000;
+	evtimer_add(c->c_timer, &tv);
+}
+
+/* Input arrived. */
+static void
+conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn	*c = arg;
+	struct evbuffer	*in = bufferevent_get_input(bev);
+
+	switch (c->c_state) {
+	case CONN_IDLE_NEW:
+	case CONN_IDLE_KEEPALIVE:
+	case CONN_READING:
+		conn_process(c);
+		break;
+	case CONN_CLOSING:
+	case CONN_LINGERING:
+		evbuffer_drain(in, evbuffer_get_length(in));
+		break;
+	case CONN_SLEEPING:
+	case CONN_WRITING:
+		break;		/* pipelined: waits its turn */
+	}
+}
+
+/* Output drained to empty. */
+static void
+conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)bev;
+	switch (c->c_state) {
+	case CONN_CLOSING:
+		conn_linger(c);
+		break;
+	case CONN_WRITING:
+		if (c->c_close) {
+			c->c_state = CONN_CLOSING;
+			conn_linger(c);
+			break;
+		}
+		conn_after_response(c);
+		conn_process(c);
+		break;
+	default:
+		break;
+	}
+}
+
+/* EOF, error, or write timeout. */
+static void
+conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)bev;
+	if (what & BEV_EVENT_TIMEOUT) {
+		conn_close(c, "write timeout");
+		return;
+	}
+	if (what & BEV_EVENT_ERROR) {
+		conn_close(c, evutil_socket_error_to_string(
+		    EVUTIL_SOCKET_ERROR()));
+		return;
+	}
+	if (!(what & BEV_EVENT_EOF))
+		return;
+
+	c->c_eof = 1;
+	switch (c->c_state) {
+	case CONN_IDLE_NEW:
+	case CONN_IDLE_KEEPALIVE:
+	case CONN_READING:
+		conn_process(c);	/* answer what is complete, or close */
+		break;
+	case CONN_SLEEPING:
+		conn_close(c, "client gone during sleep");
+		break;
+	case CONN_LINGERING:
+		conn_close(c, "done");
+		break;
+	case CONN_WRITING:
+	case CONN_CLOSING:
+		c->c_close = 1;		/* finish writing, then close */
+		break;
+	}
+}
+
+/* The connection's one timer fired; what it means depends on the state. */
+static void
+conn_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)fd;
+	(void)what;
+	switch (c->c_state) {
+	case CONN_IDLE_NEW:
+		conn_close(c, "no request within header_timeout");
+		break;
+	case CONN_IDLE_KEEPALIVE:
+		conn_close(c, "keep-alive timeout");
+		break;
+	case CONN_READING:
+		conn_error(c, 408, "request head timeout");
+		break;
+	case CONN_SLEEPING:
+		conn_respond(c, pages_get(c->c_srv->s_pages, PAGE_HELLO), 0);
+		conn_process(c);
+		break;
+	case CONN_LINGERING:
+		conn_close(c, "done (linger timeout)");
+		break;
+	case CONN_WRITING:
+	case CONN_CLOSING:
+		break;
+	}
+}

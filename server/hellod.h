@@ -1,0 +1,355 @@
+/*
+ * hellod: the Rust async book's /sleep server, done properly in C.
+ *
+ * This header is the map of the daemon: shared types first, then the
+ * prototypes grouped by the file that defines them.
+ */
+#ifndef HELLOD_H
+#define HELLOD_H
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+
+#ifndef HELLOD_CONFIG_FILE
+#define HELLOD_CONFIG_FILE	"/etc/hellod/hellod.conf"
+#endif
+#ifndef HELLOD_ROOT
+#define HELLOD_ROOT		"/usr/share/hellod"
+#endif
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION		"0.0.0"
+#endif
+
+#define printflike(a, b)	__attribute__((__format__(printf, a, b)))
+#define hellod_dead		__attribute__((__noreturn__))
+
+/* Limits that are not configuration keys. */
+#define HELLOD_LISTEN_BACKLOG	4096	/* capped by net.core.somaxconn */
+#define HELLOD_MAX_BODY		(1024 * 1024)	/* bytes of discarded body */
+#define HELLOD_MAX_OUTPUT	(64 * 1024)	/* queued response bytes before
+						   we stop parsing pipelined
+						   requests */
+#define HELLOD_LINGER_MS	2000	/* lingering close: read and drop
+					   input this long after a final
+					   response */
+#define HELLOD_ACCEPT_RETRY_MS	500	/* retry accept after EMFILE */
+#define HELLOD_PAGE_MAX		(1024 * 1024)	/* largest page file */
+
+/* Exit statuses (sysexits.h values). */
+#define HELLOD_EXIT_USAGE	64
+#define HELLOD_EXIT_OSERR	71
+#define HELLOD_EXIT_CONFIG	78
+
+/* log.c */
+enum log_level {
+	LOG_LEVEL_ERROR = 0,
+	LOG_LEVEL_WARN,
+	LOG_LEVEL_INFO,
+	LOG_LEVEL_DEBUG,
+};
+void		 log_set_level(int);
+int		 log_get_level(void);
+const char	*log_level_name(int);
+void		 log_warn(const char *, ...) printflike(1, 2);
+void		 log_warnx(const char *, ...) printflike(1, 2);
+void		 log_error(const char *, ...) printflike(1, 2);
+void		 log_info(const char *, ...) printflike(1, 2);
+void		 log_debug(const char *, ...) printflike(1, 2);
+void		 log_access(const char *, ...) printflike(1, 2);
+hellod_dead void fatal(const char *, ...) printflike(1, 2);
+hellod_dead void fatalx(const char *, ...) printflike(1, 2);
+
+/* config.c */
+enum conf_type {
+	CONF_DURATION,		/* milliseconds; ms, s, m suffixes */
+	CONF_SIZE,		/* bytes; B, K, KiB, M, MiB suffixes */
+	CONF_UINT,
+	CONF_LISTEN,		/* repeatable address:port */
+	CONF_PATH,
+	CONF_LOGLEVEL,
+	CONF_BOOL,		/* on/off */
+};
+
+struct config_key {
+	const char	*k_name;
+	enum conf_type	 k_type;
+	uint64_t	 k_min;
+	uint64_t	 k_max;
+	const char	*k_default;	/* as it would be written */
+	size_t		 k_offset;	/* into struct config */
+	const char	*k_help;
+};
+
+struct listen_addr {
+	char			*la_text;	/* as written */
+	struct sockaddr_storage	 la_ss;
+	socklen_t		 la_len;
+};
+
+struct config {
+	char			*cf_path;	/* file it came from */
+	struct listen_addr	*cf_listen;
+	size_t			 cf_nlisten;
+	char			*cf_root;	/* resolved against cf_path */
+	uint64_t		 cf_sleep;		/* ms */
+	uint64_t		 cf_header_timeout;	/* ms */
+	uint64_t		 cf_keepalive_timeout;	/* ms */
+	uint64_t		 cf_write_timeout;	/* ms */
+	uint64_t		 cf_shutdown_timeout;	/* ms */
+	uint64_t		 cf_max_connections;
+	uint64_t		 cf_max_header_size;	/* bytes */
+	uint64_t		 cf_log_level;
+	uint64_t		 cf_access_log;
+};
+
+const struct config_key	*config_keys(size_t *);
+struct config	*config_parse(const char *, const char *, size_t, char **);
+struct config	*config_load(const char *, char **);
+void		 config_free(struct config *);
+int		 config_parse_duration(const char *, uint64_t *);
+int		 config_parse_size(const char *, uint64_t *);
+int		 config_parse_listen(const char *, struct listen_addr *, char **);
+int		 config_same_listen(const struct config *, const struct config *);
+void		 config_usage(FILE *);
+
+/* http.c */
+enum http_method {
+	HTTP_M_OTHER = 0,
+	HTTP_M_GET,
+	HTTP_M_HEAD,
+};
+
+enum http_result {
+	HTTP_NEED_MORE,		/* wait for more input */
+	HTTP_COMPLETE,		/* head and body consumed */
+	HTTP_ERROR,		/* r_status says what to answer; close */
+};
+
+enum http_state {
+	HTTP_S_START = 0,	/* no byte of this request seen */
+	HTTP_S_LINE,		/* reading the request line */
+	HTTP_S_HEADERS,
+	HTTP_S_BODY,		/* Content-Length body */
+	HTTP_S_CHUNK_SIZE,	/* chunked body: chunk-size line */
+	HTTP_S_CHUNK_DATA,
+	HTTP_S_CHUNK_CRLF,	/* the CRLF after chunk data */
+	HTTP_S_TRAILER,		/* trailer fields, then the empty line */
+	HTTP_S_DONE,
+	HTTP_S_ERROR,
+};
+
+#define HTTP_CHUNK_LINE_MAX	1024	/* longest chunk-size line */
+#define HTTP_LINE_INLINE	56	/* request lines this short need no
+					   malloc */
+
+/*
+ * One request being parsed from a connection's input. The parser never
+ * holds more than one line in memory, and never looks at a byte twice.
+ */
+struct http_request {
+	enum http_state	 r_state;
+	size_t		 r_max_head;	/* max_header_size */
+	size_t		 r_head;	/* bytes of the head consumed */
+	size_t		 r_scan;	/* bytes of the current line searched */
+	uint64_t	 r_body_left;	/* body bytes still to discard */
+
+	enum http_method r_method;
+	int		 r_minor;	/* HTTP/1.r_minor */
+	char		*r_line;	/* request line, NUL-terminated */
+	char		 r_line_inline[HTTP_LINE_INLINE];
+	size_t		 r_path_off;	/* path (no query) inside r_line */
+	size_t		 r_path_len;
+	int		 r_nhost;	/* Host fields seen */
+	int		 r_conn_close;	/* Connection: close */
+	int		 r_conn_keepalive; /* Connection: keep-alive */
+	int		 r_has_clen;
+	int		 r_has_te;
+	int		 r_te_chunked;	/* chunked is the final coding */
+	int		 r_te_nchunked;	/* times chunked was named */
+	uint64_t	 r_clen;
+	uint64_t	 r_body_total;	/* chunked body bytes so far */
+
+	int		 r_status;	/* with HTTP_ERROR */
+	const char	*r_error;	/* why, for the log */
+};
+
+void		 http_request_init(struct http_request *, size_t);
+void		 http_request_reset(struct http_request *);
+void		 http_request_clear(struct http_request *);
+enum http_result http_parse(struct http_request *, struct evbuffer *);
+int		 http_parse_line(struct http_request *, const char *, size_t);
+int		 http_keepalive(const struct http_request *);
+const char	*http_path(const struct http_request *, size_t *);
+const char	*http_reason(int);
+void		 http_date(time_t, char *, size_t);
+
+/* page.c */
+#define PAGE_DATE_LEN	29	/* "Sun, 06 Nov 1994 08:49:37 GMT" */
+
+/* A response prebuilt once: status line and fixed headers, and a body. */
+struct page {
+	int		 p_status;
+	char		*p_head;	/* up to, not including, Date */
+	size_t		 p_headlen;
+	char		*p_body;
+	size_t		 p_bodylen;
+};
+
+enum page_id {
+	PAGE_HELLO = 0,		/* 200 hello.html */
+	PAGE_NOT_FOUND,		/* 404 404.html */
+	PAGE_400,
+	PAGE_405,
+	PAGE_408,
+	PAGE_413,
+	PAGE_414,
+	PAGE_431,
+	PAGE_500,
+	PAGE_501,
+	PAGE_503,
+	PAGE_505,
+	PAGE_COUNT,
+};
+
+struct pages {
+	char		*ps_root;
+	struct page	 ps_page[PAGE_COUNT];
+};
+
+struct pages	*pages_load(const char *, char **);
+void		 pages_free(struct pages *);
+const struct page *pages_get(const struct pages *, enum page_id);
+const struct page *pages_for_status(const struct pages *, int);
+int		 page_build(struct page *, int, const char *, const char *,
+		     size_t);
+void		 page_clear(struct page *);
+size_t		 page_write(struct evbuffer *, const struct page *, int,
+		     const char *, const char *);
+
+/* routes.c */
+enum route_id {
+	ROUTE_HELLO,		/* GET / */
+	ROUTE_SLEEP,		/* GET /sleep, after the delay */
+	ROUTE_NOT_FOUND,	/* 404 */
+	ROUTE_BAD_METHOD,	/* 405 */
+};
+
+struct route {
+	const char	*rt_path;
+	enum route_id	 rt_id;
+};
+
+enum route_id	 route_match(enum http_method, const char *, size_t);
+enum page_id	 route_page(enum route_id);
+const char	*route_name(enum route_id);
+
+/* listener.c */
+struct server;
+struct listener {
+	struct server		*l_srv;
+	struct evconnlistener	*l_lev;
+	char			 l_name[64];	/* bound address */
+};
+
+int		 listener_open(struct server *, const struct listen_addr *,
+		     struct listener *, char **);
+void		 listener_close(struct listener *);
+void		 listener_enable(struct server *, int);
+void		 listener_format(const struct sockaddr *, socklen_t, char *,
+		     size_t);
+
+/* conn.c */
+enum conn_state {
+	CONN_IDLE_NEW,		/* accepted, no byte yet */
+	CONN_IDLE_KEEPALIVE,	/* between requests, no byte yet */
+	CONN_READING,		/* part of a request head has arrived */
+	CONN_SLEEPING,		/* /sleep timer armed */
+	CONN_WRITING,		/* output above HELLOD_MAX_OUTPUT */
+	CONN_CLOSING,		/* final response queued, flushing */
+	CONN_LINGERING,		/* output flushed, write side shut */
+};
+
+struct conn {
+	TAILQ_ENTRY(conn)	 c_entry;	/* server's list of all */
+	TAILQ_ENTRY(conn)	 c_idle_entry;	/* while keep-alive idle */
+	struct server		*c_srv;
+	uint64_t		 c_id;
+	struct bufferevent	*c_bev;		/* owned, closes the fd */
+	struct event		*c_timer;	/* header, idle, sleep, linger */
+	enum conn_state		 c_state;
+	int			 c_idle;	/* on s_idle list */
+	int			 c_close;	/* close after this response */
+	int			 c_eof;		/* client shut its write side */
+	uint64_t		 c_requests;	/* answered so far */
+	double			 c_start_ms;	/* request start, monotonic */
+	struct http_request	 c_req;
+	char			 c_addr[64];	/* peer, for logs */
+};
+
+TAILQ_HEAD(conn_list, conn);
+
+struct conn	*conn_new(struct server *, evutil_socket_t,
+		     const struct sockaddr *, socklen_t);
+void		 conn_close(struct conn *, const char *);
+void		 conn_shutdown(struct conn *);
+
+/* daemon.c */
+struct server {
+	struct event_base	*s_base;
+	struct config		*s_cf;
+	struct pages		*s_pages;
+	struct listener		*s_listeners;
+	size_t			 s_nlisteners;
+	int			 s_accepting;	/* listeners enabled */
+	int			 s_limited;	/* paused at max_connections */
+	int			 s_emfile;	/* paused: out of descriptors */
+	int			 s_emfile_warned; /* logged this episode */
+	struct event		*s_accept_retry;
+
+	struct conn_list	 s_conns;
+	struct conn_list	 s_idle;	/* keep-alive idle, oldest
+						   first */
+	size_t			 s_nconns;
+	uint64_t		 s_next_id;
+
+	const struct timeval	*s_tv_sleep;	/* common timeouts */
+	const struct timeval	*s_tv_header;
+	const struct timeval	*s_tv_keepalive;
+	struct timeval		 s_tv_sleep_raw;
+	struct timeval		 s_tv_header_raw;
+	struct timeval		 s_tv_keepalive_raw;
+
+	int			 s_stopping;
+	struct event		*s_sig[4];
+	struct event		*s_stop_timer;
+
+	time_t			 s_date_time;
+	char			 s_date[PAGE_DATE_LEN + 1];
+};
+
+int		 server_init(struct server *, struct config *, struct pages *);
+int		 server_listen(struct server *, char **);
+int		 server_run(struct server *);
+void		 server_free(struct server *);
+void		 server_set_timeouts(struct server *);
+const char	*server_date(struct server *);
+void		 server_conn_closed(struct server *);
+void		 server_conn_opened(struct server *);
+void		 server_accept_pause(struct server *);
+void		 server_accept_update(struct server *);
+void		 server_reload(struct server *);
+void		 server_stop(struct server *);
+
+#endif /* HELLOD_H */

@@ -1,0 +1,577 @@
+/*
+ * The HTTP/1.1 request parser (RFC 9112), kept pure: it sees an evbuffer
+ * and a struct http_request, never a socket, a clock or a global.
+ *
+ * Input is taken one line at a time. The search for a line's end resumes
+ * where the previous search stopped (r_scan), so a client dripping one
+ * byte at a time costs O(1) per byte, and no line is ever held beyond the
+ * max_header_size budget: a line that cannot fit is refused before it is
+ * complete.
+ */
+#include <sys/types.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "hellod.h"
+
+static int	http_request_line(struct http_request *, const char *, size_t);
+static int	http_header(struct http_request *, const char *, size_t);
+static int	http_head_done(struct http_request *);
+static int	http_chunk_size(struct http_request *, const char *, size_t);
+static int	http_field_check(struct http_request *, const char *, size_t);
+static int	http_fail(struct http_request *, int, const char *);
+
+/* tchar from RFC 9110 5.6.2, as a table for speed. */
+static const unsigned char http_tchar[256] = {
+	['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1,
+	['*'] = 1, ['+'] = 1, ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1,
+	['`'] = 1, ['|'] = 1, ['~'] = 1,
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+	['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
+	['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+	['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+	['Y'] = 1, ['Z'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+	['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
+	['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
+	['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+	['y'] = 1, ['z'] = 1,
+};
+
+#define IS_TCHAR(c)	(http_tchar[(unsigned char)(c)])
+#define IS_OWS(c)	((c) == ' ' || (c) == '\t')
+
+/* Prepare a request for parsing, with the head limit in bytes. */
+void
+http_request_init(struct http_request *r, size_t max_head)
+{
+	memset(r, 0, sizeof *r);
+	r->r_max_head = max_head;
+	r->r_state = HTTP_S_START;
+}
+
+/* Free what a request holds. */
+void
+http_request_clear(struct http_request *r)
+{
+	if (r->r_line != r->r_line_inline)
+		free(r->r_line);
+	r->r_line = NULL;
+}
+
+/* Forget the last request, ready for the next one on the connection. */
+void
+http_request_reset(struct http_request *r)
+{
+	size_t	max_head = r->r_max_head;
+
+	http_request_clear(r);
+	http_request_init(r, max_head);
+}
+
+/* Mark the request bad; the connection answers status and closes. */
+static int
+http_fail(struct http_request *r, int status, const char *why)
+{
+	r->r_state = HTTP_S_ERROR;
+	r->r_status = status;
+	r->r_error = why;
+	return (-1);
+}
+
+/*
+ * Consume what can be consumed of in. Returns HTTP_COMPLETE once the
+ * head and any body have been taken (a following pipelined request stays
+ * in the buffer), HTTP_ERROR with r_status set, or HTTP_NEED_MORE.
+ */
+enum http_result
+http_parse(struct http_request *r, struct evbuffer *in)
+{
+	struct evbuffer_ptr	 pos;
+	size_t			 total, linelen, budget, n;
+	unsigned char		*line;
+	int			 chunkline;
+
+	for (;;) {
+		switch (r->r_state) {
+		case HTTP_S_DONE:
+			return (HTTP_COMPLETE);
+		case HTTP_S_ERROR:
+			return (HTTP_ERROR);
+		case HTTP_S_BODY:
+		case HTTP_S_CHUNK_DATA:
+			n = evbuffer_get_length(in);
+			if (n > r->r_body_left)
+				n = (size_t)r->r_body_left;
+			evbuffer_drain(in, n);
+			r->r_body_left -= n;
+			if (r->r_body_left != 0)
+				return (HTTP_NEED_MORE);
+			r->r_state = r->r_state == HTTP_S_BODY ? HTTP_S_DONE :
+			    HTTP_S_CHUNK_CRLF;
+			continue;
+		default:
+			break;
+		}
+
+		total = evbuffer_get_length(in);
+		if (total <= r->r_scan)
+			return (HTTP_NEED_MORE);
+		if (r->r_state == HTTP_S_START)
+			r->r_state = HTTP_S_LINE;
+
+		/* Head lines share max_header_size; chunk lines have their
+		 * own small cap. */
+		chunkline = r->r_state == HTTP_S_CHUNK_SIZE ||
+		    r->r_state == HTTP_S_CHUNK_CRLF;
+		if (chunkline)
+			budget = HTTP_CHUNK_LINE_MAX;
+		else
+			budget = r->r_max_head > r->r_head ?
+			    r->r_max_head - r->r_head : 0;
+
+		if (evbuffer_ptr_set(in, &pos, r->r_scan,
+		    EVBUFFER_PTR_SET) == -1)
+			return (HTTP_NEED_MORE);
+		pos = evbuffer_search(in, "\n", 1, &pos);
+		if (pos.pos == -1) {
+			r->r_scan = total;
+			if (total > budget)
+				goto toolong;
+			return (HTTP_NEED_MORE);
+		}
+		linelen = (size_t)pos.pos + 1;
+		if (linelen > budget)
+			goto toolong;
+		if ((line = evbuffer_pullup(in, (ev_ssize_t)linelen)) == NULL)
+			return (http_fail(r, 500, "out of memory"), HTTP_ERROR);
+		if (!chunkline)
+			r->r_head += linelen;
+		r->r_scan = 0;
+		n = (size_t)http_parse_line(r, (const char *)line, linelen - 1);
+		evbuffer_drain(in, linelen);
+		if (n != 0)
+			return (HTTP_ERROR);
+	}
+
+toolong:
+	switch (r->r_state) {
+	case HTTP_S_LINE:
+		http_fail(r, 414, "request line too long");
+		break;
+	case HTTP_S_CHUNK_SIZE:
+	case HTTP_S_CHUNK_CRLF:
+		http_fail(r, 400, "chunk line too long");
+		break;
+	default:
+		http_fail(r, 431, "request head too large");
+		break;
+	}
+	return (HTTP_ERROR);
+}
+
+/*
+ * Take one line of the head, without its LF. Returns 0, or -1 with the
+ * request marked bad.
+ */
+int
+http_parse_line(struct http_request *r, const char *line, size_t len)
+{
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	if (memchr(line, '\0', len) != NULL)
+		return (http_fail(r, 400, "NUL byte in request head"));
+	if (memchr(line, '\r', len) != NULL)
+		return (http_fail(r, 400, "bare CR in request head"));
+
+	switch (r->r_state) {
+	case HTTP_S_START:
+	case HTTP_S_LINE:
+		r->r_state = HTTP_S_LINE;
+		if (len == 0)
+			return (0);	/* RFC 9112 2.2: skip empty lines */
+		return (http_request_line(r, line, len));
+	case HTTP_S_HEADERS:
+		if (len == 0)
+			return (http_head_done(r));
+		return (http_header(r, line, len));
+	case HTTP_S_CHUNK_SIZE:
+		return (http_chunk_size(r, line, len));
+	case HTTP_S_CHUNK_CRLF:
+		if (len != 0)
+			return (http_fail(r, 400, "chunk data longer than its "
+			    "size"));
+		r->r_state = HTTP_S_CHUNK_SIZE;
+		return (0);
+	case HTTP_S_TRAILER:
+		if (len == 0) {
+			r->r_state = HTTP_S_DONE;
+			return (0);
+		}
+		return (http_field_check(r, line, len));
+	default:
+		return (http_fail(r, 500, "parser misuse"));
+	}
+}
+
+/* METHOD SP request-target SP HTTP-version */
+static int
+http_request_line(struct http_request *r, const char *line, size_t len)
+{
+	const char	*p = line, *end = line + len, *m, *t, *v;
+	size_t		 mlen, tlen, off, i;
+
+	for (m = p; p < end && IS_TCHAR(*p); p++)
+		;
+	mlen = (size_t)(p - m);
+	if (mlen == 0 || p == end || *p != ' ')
+		return (http_fail(r, 400, "malformed request line"));
+	for (t = ++p; p < end && *p > ' ' && *p < 0x7f; p++)
+		;
+	tlen = (size_t)(p - t);
+	if (tlen == 0 || p == end || *p != ' ')
+		return (http_fail(r, 400, "malformed request target"));
+	v = ++p;
+	if (end - v != 8 || memcmp(v, "HTTP/", 5) != 0 ||
+	    v[5] < '0' || v[5] > '9' || v[6] != '.' ||
+	    v[7] < '0' || v[7] > '9')
+		return (http_fail(r, 400, "malformed HTTP version"));
+	if (v[5] != '1')
+		return (http_fail(r, 505, "HTTP version not supported"));
+	r->r_minor = v[7] - '0';
+	if (r->r_minor > 1)
+		r->r_minor = 1;
+
+	if (mlen == 3 && memcmp(m, "GET", 3) == 0)
+		r->r_method = HTTP_M_GET;
+	else if (mlen == 4 && memcmp(m, "HEAD", 4) == 0)
+		r->r_method = HTTP_M_HEAD;
+	else
+		r->r_method = HTTP_M_OTHER;
+
+	if (len < sizeof r->r_line_inline)
+		r->r_line = r->r_line_inline;
+	else if ((r->r_line = malloc(len + 1)) == NULL)
+		return (http_fail(r, 500, "out of memory"));
+	memcpy(r->r_line, line, len);
+	r->r_line[len] = '\0';
+
+	/* Find the path: origin-form, absolute-form or asterisk-form. */
+	off = (size_t)(t - line);
+	if (t[0] == '/') {
+		r->r_path_off = off;
+	} else if (tlen == 1 && t[0] == '*') {
+		if (r->r_method != HTTP_M_OTHER)
+			return (http_fail(r, 400, "'*' target with GET/HEAD"));
+		r->r_path_off = off;
+	} else {
+		if (tlen > 7 && strncasecmp(t, "http://", 7) == 0)
+			i = 7;
+		else if (tlen > 8 && strncasecmp(t, "https://", 8) == 0)
+			i = 8;
+		else
+			return (http_fail(r, 400, "malformed request target"));
+		if (t[i] == '/' || t[i] == '?' || t[i] == '#')
+			return (http_fail(r, 400, "absolute target without "
+			    "host"));
+		while (i < tlen && t[i] != '/' && t[i] != '?' && t[i] != '#')
+			i++;
+		if (i == tlen || t[i] != '/') {
+			r->r_path_off = SIZE_MAX;	/* "/" */
+			r->r_path_len = 1;
+			r->r_state = HTTP_S_HEADERS;
+			return (0);
+		}
+		r->r_path_off = off + i;
+	}
+	for (i = r->r_path_off; i < off + tlen; i++) {
+		if (r->r_line[i] == '?' || r->r_line[i] == '#')
+			break;
+	}
+	r->r_path_len = i - r->r_path_off;
+	r->r_state = HTTP_S_HEADERS;
+	return (0);
+}
+
+/* Whether a comma-separated header value holds token (case-insensitive). */
+static int
+http_has_token(const char *v, size_t len, const char *token)
+{
+	size_t		 tlen = strlen(token), n;
+	const char	*end = v + len, *e;
+
+	while (v < end) {
+		while (v < end && (IS_OWS(*v) || *v == ','))
+			v++;
+		for (e = v; e < end && *e != ','; e++)
+			;
+		n = (size_t)(e - v);
+		while (n > 0 && IS_OWS(v[n - 1]))
+			n--;
+		if (n == tlen && strncasecmp(v, token, tlen) == 0)
+			return (1);
+		v = e;
+	}
+	return (0);
+}
+
+/* Content-Length: 1*DIGIT, or a list of identical ones (RFC 9112 6.3). */
+static int
+http_content_length(struct http_request *r, const char *v, size_t len)
+{
+	const char	*end = v + len;
+	uint64_t	 n;
+	int		 digits;
+
+	if (v == end)
+		return (http_fail(r, 400, "empty Content-Length"));
+	while (v < end) {
+		n = 0;
+		digits = 0;
+		for (; v < end && *v >= '0' && *v <= '9'; v++, digits++) {
+			if (n > (UINT64_MAX - 9) / 10)
+				return (http_fail(r, 400, "Content-Length "
+				    "overflows"));
+			n = n * 10 + (uint64_t)(*v - '0');
+		}
+		while (v < end && IS_OWS(*v))
+			v++;
+		if (digits == 0 || (v < end && *v != ','))
+			return (http_fail(r, 400, "bad Content-Length"));
+		if (v < end) {
+			v++;
+			while (v < end && IS_OWS(*v))
+				v++;
+			if (v == end)
+				return (http_fail(r, 400, "bad Content-Length"));
+		}
+		if (r->r_has_clen && r->r_clen != n)
+			return (http_fail(r, 400, "conflicting "
+			    "Content-Length"));
+		r->r_has_clen = 1;
+		r->r_clen = n;
+	}
+	return (0);
+}
+
+/*
+ * Check the syntax of a field line, field-name ":" OWS field-value OWS,
+ * for headers and trailers alike.
+ */
+static int
+http_field_check(struct http_request *r, const char *line, size_t len)
+{
+	const char	*p = line, *end = line + len;
+
+	if (IS_OWS(*p))
+		return (http_fail(r, 400, "obsolete line folding"));
+	while (p < end && IS_TCHAR(*p))
+		p++;
+	if (p == line || p == end || *p != ':')
+		return (http_fail(r, 400, "malformed header field"));
+	for (p++; p < end; p++) {
+		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
+			return (http_fail(r, 400, "control character in "
+			    "header value"));
+	}
+	return (0);
+}
+
+/* Transfer-Encoding: note whether chunked is there, and last. */
+static void
+http_transfer_encoding(struct http_request *r, const char *v, size_t len)
+{
+	const char	*end = v + len, *e;
+	size_t		 n;
+
+	r->r_has_te = 1;
+	while (v < end) {
+		while (v < end && (IS_OWS(*v) || *v == ','))
+			v++;
+		if (v == end)
+			break;
+		for (e = v; e < end && *e != ','; e++)
+			;
+		n = (size_t)(e - v);
+		while (n > 0 && IS_OWS(v[n - 1]))
+			n--;
+		r->r_te_chunked = n == 7 && strncasecmp(v, "chunked", 7) == 0;
+		if (r->r_te_chunked)
+			r->r_te_nchunked++;
+		v = e;
+	}
+}
+
+/* A header field: check it, then take what the server cares about. */
+static int
+http_header(struct http_request *r, const char *line, size_t len)
+{
+	const char	*end = line + len, *v, *ve;
+	size_t		 nlen;
+
+	if (http_field_check(r, line, len) == -1)
+		return (-1);
+	nlen = (size_t)((const char *)memchr(line, ':', len) - line);
+	for (v = line + nlen + 1; v < end && IS_OWS(*v); v++)
+		;
+	for (ve = end; ve > v && IS_OWS(ve[-1]); ve--)
+		;
+
+	switch (nlen) {
+	case 4:
+		if (strncasecmp(line, "host", 4) == 0 && ++r->r_nhost > 1)
+			return (http_fail(r, 400, "more than one Host"));
+		break;
+	case 10:
+		if (strncasecmp(line, "connection", 10) == 0) {
+			if (http_has_token(v, (size_t)(ve - v), "close"))
+				r->r_conn_close = 1;
+			if (http_has_token(v, (size_t)(ve - v), "keep-alive"))
+				r->r_conn_keepalive = 1;
+		}
+		break;
+	case 14:
+		if (strncasecmp(line, "content-length", 14) == 0)
+			return (http_content_length(r, v, (size_t)(ve - v)));
+		break;
+	case 17:
+		if (strncasecmp(line, "transfer-encoding", 17) == 0)
+			http_transfer_encoding(r, v, (size_t)(ve - v));
+		break;
+	}
+	return (0);
+}
+
+/* chunk-size [ chunk-ext ]: hex digits, then nothing or ";ext". */
+static int
+http_chunk_size(struct http_request *r, const char *line, size_t len)
+{
+	const char	*p = line, *end = line + len;
+	uint64_t	 n = 0;
+	int		 d;
+
+	for (; p < end; p++) {
+		if (*p >= '0' && *p <= '9')
+			d = *p - '0';
+		else if (*p >= 'a' && *p <= 'f')
+			d = *p - 'a' + 10;
+		else if (*p >= 'A' && *p <= 'F')
+			d = *p - 'A' + 10;
+		else
+			break;
+		if (n > (UINT64_MAX >> 4))
+			return (http_fail(r, 413, "request body too large"));
+		n = (n << 4) | (uint64_t)d;
+	}
+	if (p == line)
+		return (http_fail(r, 400, "bad chunk size"));
+	while (p < end && IS_OWS(*p))
+		p++;
+	if (p != end && *p != ';')
+		return (http_fail(r, 400, "bad chunk size"));
+	if (n == 0) {
+		r->r_state = HTTP_S_TRAILER;
+		return (0);
+	}
+	if (n > HELLOD_MAX_BODY || r->r_body_total + n > HELLOD_MAX_BODY)
+		return (http_fail(r, 413, "request body too large"));
+	r->r_body_total += n;
+	r->r_body_left = n;
+	r->r_state = HTTP_S_CHUNK_DATA;
+	return (0);
+}
+
+/* The empty line: check the head as a whole and set up the body. */
+static int
+http_head_done(struct http_request *r)
+{
+	if (r->r_minor >= 1 && r->r_nhost == 0)
+		return (http_fail(r, 400, "HTTP/1.1 request without Host"));
+	if (r->r_has_te && r->r_has_clen)
+		return (http_fail(r, 400, "both Content-Length and "
+		    "Transfer-Encoding"));
+	if (r->r_has_te) {
+		/* RFC 9112 6.1: 1.0 has no chunked; chunked must be last. */
+		if (r->r_minor == 0)
+			return (http_fail(r, 400, "Transfer-Encoding in "
+			    "HTTP/1.0"));
+		if (!r->r_te_chunked || r->r_te_nchunked != 1)
+			return (http_fail(r, 400, "chunked is not the final "
+			    "transfer coding"));
+		r->r_state = HTTP_S_CHUNK_SIZE;
+		return (0);
+	}
+	if (r->r_clen > HELLOD_MAX_BODY)
+		return (http_fail(r, 413, "request body too large"));
+	r->r_body_left = r->r_clen;
+	r->r_state = r->r_clen > 0 ? HTTP_S_BODY : HTTP_S_DONE;
+	return (0);
+}
+
+/* Whether the client wants the connection kept open after this request. */
+int
+http_keepalive(const struct http_request *r)
+{
+	if (r->r_conn_close)
+		return (0);
+	if (r->r_minor >= 1)
+		return (1);
+	return (r->r_conn_keepalive);
+}
+
+/* The request's path without query or fragment. */
+const char *
+http_path(const struct http_request *r, size_t *len)
+{
+	if (r->r_line == NULL || r->r_path_off == SIZE_MAX) {
+		*len = 1;
+		return ("/");
+	}
+	*len = r->r_path_len;
+	return (r->r_line + r->r_path_off);
+}
+
+/* Reason phrase of a status code. */
+const char *
+http_reason(int status)
+{
+	switch (status) {
+	case 200: return ("OK");
+	case 400: return ("Bad Request");
+	case 404: return ("Not Found");
+	case 405: return ("Method Not Allowed");
+	case 408: return ("Request Timeout");
+	case 413: return ("Content Too Large");
+	case 414: return ("URI Too Long");
+	case 431: return ("Request Header Fields Too Large");
+	case 500: return ("Internal Server Error");
+	case 501: return ("Not Implemented");
+	case 503: return ("Service Unavailable");
+	case 505: return ("HTTP Version Not Supported");
+	default: return ("Unknown");
+	}
+}
+
+/* Format t as an IMF-fixdate, independent of the locale. */
+void
+http_date(time_t t, char *buf, size_t len)
+{
+	static const char	 days[7][4] = { "Sun", "Mon", "Tue", "Wed",
+				     "Thu", "Fri", "Sat" };
+	static const char	 months[12][4] = { "Jan", "Feb", "Mar", "Apr",
+				     "May", "Jun", "Jul", "Aug", "Sep", "Oct",
+				     "Nov", "Dec" };
+	struct tm		 tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(buf, len, "%s, %02d %s %04d %02d:%02d:%02d GMT",
+	    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
+	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}

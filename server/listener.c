@@ -1,0 +1,171 @@
+/*
+ * Listening sockets: one evconnlistener per `listen` address, all feeding
+ * conn_new(). Accepting pauses at max_connections and when the process is
+ * out of descriptors (EMFILE/ENFILE): a listening socket that stays
+ * readable would otherwise spin the loop and flood the log.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hellod.h"
+
+static void	listener_accept_cb(struct evconnlistener *, evutil_socket_t,
+		    struct sockaddr *, int, void *);
+static void	listener_error_cb(struct evconnlistener *, void *);
+
+/* Format an address as 127.0.0.1:7878 or [::1]:7878. */
+void
+listener_format(const struct sockaddr *sa, socklen_t len, char *buf,
+    size_t size)
+{
+	char				 host[INET6_ADDRSTRLEN];
+	const struct sockaddr_in	*sin;
+	const struct sockaddr_in6	*sin6;
+
+	if (sa->sa_family == AF_INET && len >= sizeof *sin) {
+		sin = (const struct sockaddr_in *)(const void *)sa;
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
+		snprintf(buf, size, "%s:%u", host, ntohs(sin->sin_port));
+	} else if (sa->sa_family == AF_INET6 && len >= sizeof *sin6) {
+		sin6 = (const struct sockaddr_in6 *)(const void *)sa;
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof host);
+		snprintf(buf, size, "[%s]:%u", host, ntohs(sin6->sin6_port));
+	} else
+		snprintf(buf, size, "?");
+}
+
+/* Bind and listen on la; the listener starts enabled. */
+int
+listener_open(struct server *s, const struct listen_addr *la,
+    struct listener *l, char **cause)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen = sizeof ss;
+	evutil_socket_t		 fd;
+	int			 on = 1, saved;
+
+	memset(l, 0, sizeof *l);
+	l->l_srv = s;
+	fd = socket(la->la_ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		if (asprintf(cause, "listen %s: socket: %s", la->la_text,
+		    strerror(errno)) == -1)
+			*cause = NULL;
+		return (-1);
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == -1)
+		goto fail;
+	if (la->la_ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &on, sizeof on) == -1)
+		goto fail;
+	if (bind(fd, (const struct sockaddr *)&la->la_ss, la->la_len) == -1)
+		goto fail;
+	if (listen(fd, HELLOD_LISTEN_BACKLOG) == -1)
+		goto fail;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == -1)
+		goto fail;
+	listener_format((struct sockaddr *)&ss, sslen, l->l_name,
+	    sizeof l->l_name);
+
+	/* Backlog 0: the socket is already listening. */
+	l->l_lev = evconnlistener_new(s->s_base, listener_accept_cb, l,
+	    LEV_OPT_CLOSE_ON_FREE, 0, fd);
+	if (l->l_lev == NULL) {
+		close(fd);
+		if (asprintf(cause, "listen %s: cannot create listener",
+		    la->la_text) == -1)
+			*cause = NULL;
+		return (-1);
+	}
+	evconnlistener_set_error_cb(l->l_lev, listener_error_cb);
+	log_info("listening on %s", l->l_name);
+	return (0);
+
+fail:
+	saved = errno;
+	close(fd);
+	if (asprintf(cause, "listen %s: %s", la->la_text,
+	    strerror(saved)) == -1)
+		*cause = NULL;
+	return (-1);
+}
+
+/* Stop listening and close the socket. */
+void
+listener_close(struct listener *l)
+{
+	if (l->l_lev != NULL) {
+		evconnlistener_free(l->l_lev);
+		l->l_lev = NULL;
+		log_info("stopped listening on %s", l->l_name);
+	}
+}
+
+/* Turn accepting on or off on every listener. */
+void
+listener_enable(struct server *s, int on)
+{
+	size_t	i;
+
+	for (i = 0; i < s->s_nlisteners; i++) {
+		if (s->s_listeners[i].l_lev == NULL)
+			continue;
+		if (on)
+			evconnlistener_enable(s->s_listeners[i].l_lev);
+		else
+			evconnlistener_disable(s->s_listeners[i].l_lev);
+	}
+	s->s_accepting = on;
+}
+
+/* A new connection: hand it to conn.c. */
+static void
+listener_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
+    struct sockaddr *sa, int len, void *arg)
+{
+	struct listener	*l = arg;
+
+	(void)lev;
+	if (l->l_srv->s_emfile_warned) {
+		log_info("accepting again");
+		l->l_srv->s_emfile_warned = 0;
+	}
+	if (conn_new(l->l_srv, fd, sa, (socklen_t)len) == NULL)
+		evutil_closesocket(fd);
+}
+
+/*
+ * accept() failed with something other than EAGAIN/EINTR/ECONNABORTED.
+ * Out of descriptors or memory: pause every listener and retry on a
+ * timer, warning once per episode.
+ */
+static void
+listener_error_cb(struct evconnlistener *lev, void *arg)
+{
+	struct listener	*l = arg;
+	struct server	*s = l->l_srv;
+	int		 err = EVUTIL_SOCKET_ERROR();
+
+	(void)lev;
+	if (err == EMFILE || err == ENFILE || err == ENOBUFS ||
+	    err == ENOMEM) {
+		if (!s->s_emfile_warned) {
+			log_warnx("accept on %s: %s: pausing accept, retrying "
+			    "every %d ms", l->l_name, strerror(err),
+			    HELLOD_ACCEPT_RETRY_MS);
+			s->s_emfile_warned = 1;
+		}
+		server_accept_pause(s);
+		return;
+	}
+	log_warnx("accept on %s: %s", l->l_name, strerror(err));
+}

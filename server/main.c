@@ -1,0 +1,119 @@
+/*
+ * hellod: serve GET / at once and GET /sleep after a delay, without one
+ * slow request holding up any other.
+ *
+ * main() reads the command line, loads the config and pages, opens the
+ * listeners and runs the loop until a graceful shutdown. It runs in the
+ * foreground and never forks.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hellod.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: hellod [-c FILE] [-t] [-h] [-V]\n"
+	    "  -c, --config FILE  configuration file (default %s)\n"
+	    "  -t, --test         check the configuration and pages, then "
+	    "exit\n"
+	    "  -h, --help         show this help and the configuration keys\n"
+	    "  -V, --version      show the version\n"
+	    "\n"
+	    "Signals: SIGHUP reloads the configuration and pages; SIGTERM or "
+	    "SIGINT\n"
+	    "drains in-flight requests and exits (a second one exits at "
+	    "once).\n\n", HELLOD_CONFIG_FILE);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option	 longopts[] = {
+		{ "config",	required_argument,	NULL,	'c' },
+		{ "test",	no_argument,		NULL,	't' },
+		{ "help",	no_argument,		NULL,	'h' },
+		{ "version",	no_argument,		NULL,	'V' },
+		{ NULL,		0,			NULL,	0 }
+	};
+	const char	*path = HELLOD_CONFIG_FILE;
+	struct config	*cf;
+	struct pages	*ps;
+	struct server	 s;
+	char		*errors, *cause;
+	int		 ch, test = 0;
+
+	while ((ch = getopt_long(argc, argv, "c:thV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 't':
+			test = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			config_usage(stdout);
+			return (0);
+		case 'V':
+			printf("hellod %s\n", PACKAGE_VERSION);
+			return (0);
+		default:
+			usage(stderr);
+			return (HELLOD_EXIT_USAGE);
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return (HELLOD_EXIT_USAGE);
+	}
+
+	/* Writing to a closed connection must be an error, not a signal. */
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((cf = config_load(path, &errors)) == NULL) {
+		fputs(errors != NULL ? errors : "out of memory\n", stderr);
+		fprintf(stderr, "hellod: configuration %s has errors\n", path);
+		free(errors);
+		return (HELLOD_EXIT_CONFIG);
+	}
+	if ((ps = pages_load(cf->cf_root, &cause)) == NULL) {
+		fprintf(stderr, "hellod: %s\n",
+		    cause != NULL ? cause : "out of memory");
+		free(cause);
+		config_free(cf);
+		return (HELLOD_EXIT_CONFIG);
+	}
+	if (test) {
+		fprintf(stderr, "hellod: configuration %s ok\n", path);
+		pages_free(ps);
+		config_free(cf);
+		return (0);
+	}
+
+	if (server_init(&s, cf, ps) == -1) {
+		log_error("cannot set up the event loop");
+		server_free(&s);
+		return (HELLOD_EXIT_OSERR);
+	}
+	if (server_listen(&s, &cause) == -1) {
+		log_error("%s", cause != NULL ? cause : "out of memory");
+		free(cause);
+		server_free(&s);
+		return (HELLOD_EXIT_OSERR);
+	}
+	log_info("hellod %s ready: %zu listener(s), root %s", PACKAGE_VERSION,
+	    s.s_nlisteners, s.s_cf->cf_root);
+	if (server_run(&s) == -1) {
+		log_error("event loop failed");
+		server_free(&s);
+		return (1);
+	}
+	server_free(&s);
+	log_info("exited cleanly");
+	return (0);
+}

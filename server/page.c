@@ -1,0 +1,265 @@
+/*
+ * Pages held in memory. Each response is prebuilt once when the pages are
+ * loaded: status line and fixed headers in one block, and the body. Per
+ * response only the Date line (cached by the caller, refreshed once a
+ * second) and an optional Connection line are added.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hellod.h"
+
+/* Built-in pages for errors the server answers itself. */
+static const struct {
+	enum page_id	 id;
+	int		 status;
+	const char	*extra;		/* extra header lines */
+} page_builtin[] = {
+	{ PAGE_400, 400, NULL },
+	{ PAGE_405, 405, "Allow: GET, HEAD\r\n" },
+	{ PAGE_408, 408, NULL },
+	{ PAGE_413, 413, NULL },
+	{ PAGE_414, 414, NULL },
+	{ PAGE_431, 431, NULL },
+	{ PAGE_500, 500, NULL },
+	{ PAGE_501, 501, NULL },
+	{ PAGE_503, 503, NULL },
+	{ PAGE_505, 505, NULL },
+};
+
+/*
+ * Build a page: the head up to (not including) Date, and a copy of the
+ * body. extra, if not NULL, is added verbatim after the fixed headers.
+ */
+int
+page_build(struct page *p, int status, const char *extra, const char *body,
+    size_t bodylen)
+{
+	int	n;
+
+	memset(p, 0, sizeof *p);
+	p->p_status = status;
+	n = asprintf(&p->p_head, "HTTP/1.1 %d %s\r\n"
+	    "Server: hellod/%s\r\n"
+	    "Content-Type: text/html; charset=utf-8\r\n"
+	    "Content-Length: %zu\r\n"
+	    "%s", status, http_reason(status), PACKAGE_VERSION, bodylen,
+	    extra != NULL ? extra : "");
+	if (n == -1) {
+		p->p_head = NULL;
+		return (-1);
+	}
+	p->p_headlen = (size_t)n;
+	if ((p->p_body = malloc(bodylen + 1)) == NULL) {
+		page_clear(p);
+		return (-1);
+	}
+	memcpy(p->p_body, body, bodylen);
+	p->p_body[bodylen] = '\0';
+	p->p_bodylen = bodylen;
+	return (0);
+}
+
+/* Free what a page holds. */
+void
+page_clear(struct page *p)
+{
+	free(p->p_head);
+	free(p->p_body);
+	memset(p, 0, sizeof *p);
+}
+
+/*
+ * Queue a response on out: the prebuilt head, Date, an optional
+ * Connection line, and the body unless head_only. Returns the bytes
+ * queued. One evbuffer_add for the head keeps it a single chain.
+ */
+size_t
+page_write(struct evbuffer *out, const struct page *p, int head_only,
+    const char *date, const char *connection)
+{
+	char	 buf[1024];
+	size_t	 len;
+	int	 n;
+
+	if (p->p_headlen + 128 < sizeof buf) {
+		memcpy(buf, p->p_head, p->p_headlen);
+		n = snprintf(buf + p->p_headlen, sizeof buf - p->p_headlen,
+		    "Date: %s\r\n%s%s%s\r\n", date,
+		    connection != NULL ? "Connection: " : "",
+		    connection != NULL ? connection : "",
+		    connection != NULL ? "\r\n" : "");
+		len = p->p_headlen + (size_t)n;
+		evbuffer_add(out, buf, len);
+	} else {
+		evbuffer_add(out, p->p_head, p->p_headlen);
+		n = evbuffer_add_printf(out, "Date: %s\r\n%s%s%s\r\n", date,
+		    connection != NULL ? "Connection: " : "",
+		    connection != NULL ? connection : "",
+		    connection != NULL ? "\r\n" : "");
+		len = p->p_headlen + (size_t)n;
+	}
+	if (!head_only) {
+		evbuffer_add(out, p->p_body, p->p_bodylen);
+		len += p->p_bodylen;
+	}
+	return (len);
+}
+
+/* Read a whole page file; *cause names the file on failure. */
+static char *
+page_read(const char *root, const char *name, size_t *len, char **cause)
+{
+	char		*path, *buf = NULL;
+	struct stat	 st;
+	ssize_t		 n;
+	size_t		 got = 0;
+	int		 fd, saved;
+
+	if (asprintf(&path, "%s/%s", root, name) == -1) {
+		*cause = strdup("out of memory");
+		return (NULL);
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		goto fail;
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		if (asprintf(cause, "%s: not a regular file", path) == -1)
+			*cause = NULL;
+		goto out;
+	}
+	if (st.st_size > HELLOD_PAGE_MAX) {
+		if (asprintf(cause, "%s: larger than %d bytes", path,
+		    HELLOD_PAGE_MAX) == -1)
+			*cause = NULL;
+		goto out;
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL)
+		goto fail;
+	while (got < (size_t)st.st_size) {
+		n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n == -1)
+			goto fail;
+		if (n == 0)
+			break;	/* shrank under us: take what is there */
+		got += (size_t)n;
+	}
+	close(fd);
+	free(path);
+	*len = got;
+	return (buf);
+
+fail:
+	saved = errno;
+	if (asprintf(cause, "%s: %s", path, strerror(saved)) == -1)
+		*cause = NULL;
+out:
+	if (fd != -1)
+		close(fd);
+	free(buf);
+	free(path);
+	return (NULL);
+}
+
+/* Body of a built-in error page. */
+static int
+page_builtin_body(char **body, int status)
+{
+	return (asprintf(body, "<!DOCTYPE html>\n<html lang=\"en\">\n"
+	    "<head><meta charset=\"utf-8\"><title>%d %s</title></head>\n"
+	    "<body><h1>%d %s</h1><p>hellod</p></body>\n</html>\n",
+	    status, http_reason(status), status, http_reason(status)));
+}
+
+/*
+ * Load hello.html and 404.html from root and build every response. On
+ * failure returns NULL and *cause names the file and the reason.
+ */
+struct pages *
+pages_load(const char *root, char **cause)
+{
+	struct pages	*ps;
+	char		*body;
+	size_t		 i, len;
+	int		 n;
+
+	*cause = NULL;
+	if ((ps = calloc(1, sizeof *ps)) == NULL ||
+	    (ps->ps_root = strdup(root)) == NULL) {
+		free(ps);
+		*cause = strdup("out of memory");
+		return (NULL);
+	}
+	if ((body = page_read(root, "hello.html", &len, cause)) == NULL)
+		goto fail;
+	n = page_build(&ps->ps_page[PAGE_HELLO], 200, NULL, body, len);
+	free(body);
+	if (n == -1)
+		goto oom;
+	if ((body = page_read(root, "404.html", &len, cause)) == NULL)
+		goto fail;
+	n = page_build(&ps->ps_page[PAGE_NOT_FOUND], 404, NULL, body, len);
+	free(body);
+	if (n == -1)
+		goto oom;
+
+	for (i = 0; i < sizeof page_builtin / sizeof page_builtin[0]; i++) {
+		if ((n = page_builtin_body(&body, page_builtin[i].status)) < 0)
+			goto oom;
+		n = page_build(&ps->ps_page[page_builtin[i].id],
+		    page_builtin[i].status, page_builtin[i].extra, body,
+		    (size_t)n);
+		free(body);
+		if (n == -1)
+			goto oom;
+	}
+	return (ps);
+
+oom:
+	*cause = strdup("out of memory");
+fail:
+	pages_free(ps);
+	return (NULL);
+}
+
+/* Free pages; NULL is fine. */
+void
+pages_free(struct pages *ps)
+{
+	size_t	i;
+
+	if (ps == NULL)
+		return;
+	for (i = 0; i < PAGE_COUNT; i++)
+		page_clear(&ps->ps_page[i]);
+	free(ps->ps_root);
+	free(ps);
+}
+
+const struct page *
+pages_get(const struct pages *ps, enum page_id id)
+{
+	return (&ps->ps_page[id]);
+}
+
+/* The page answering status; unknown statuses get the 500 page. */
+const struct page *
+pages_for_status(const struct pages *ps, int status)
+{
+	size_t	i;
+
+	for (i = 0; i < PAGE_COUNT; i++) {
+		if (ps->ps_page[i].p_status == status)
+			return (&ps->ps_page[i]);
+	}
+	return (&ps->ps_page[PAGE_500]);
+}
