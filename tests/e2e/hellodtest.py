@@ -1,0 +1,827 @@
+"""Helpers for the hellod end-to-end tests (python3 stdlib only).
+
+The test scripts are run by automake from the build directory with:
+  HELLOD           absolute path of the built server/hellod
+  HELLOD_SRCDIR    top source directory (static pages, conf, README); may be read-only
+  HELLOD_BUILDDIR  top build directory (artefacts go under tests/e2e/ there)
+
+Provided here:
+  Server      context manager running hellod on a free 127.0.0.1 port with a temp config
+  Conn        a client connection that sends raw bytes and parses HTTP/1.x responses
+              (status line, headers, Content-Length framed bodies) from a buffer,
+              so keep-alive and pipelining can be checked
+  Response    one parsed response
+  Runner      runs cases, prints `ok - NAME` / `not ok - NAME: reason`, exits 0/1/77
+  assorted check helpers (check, check_eq, is_imf_fixdate, fd_count, ...)
+"""
+
+import atexit
+import email.utils
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRCDIR = os.path.abspath(os.environ.get('HELLOD_SRCDIR')
+                        or os.path.join(HERE, os.pardir, os.pardir))
+BUILDDIR = os.path.abspath(os.environ.get('HELLOD_BUILDDIR') or os.getcwd())
+HELLOD = os.environ.get('HELLOD') or os.path.join(BUILDDIR, 'server', 'hellod')
+STATIC = os.path.join(SRCDIR, 'static')
+
+HOST = '127.0.0.1'
+DEFAULT_TIMEOUT = 5.0          # seconds, for any single socket operation
+EX_SKIP = 77
+
+# The keys the spec defines; the tests check that -h / README / conf know them.
+SPEC_KEYS = ['listen', 'root', 'sleep', 'header_timeout', 'keepalive_timeout',
+             'write_timeout', 'shutdown_timeout', 'max_connections',
+             'max_header_size', 'log_level', 'access_log']
+
+
+# ---------------------------------------------------------------- failures
+
+class TestFailure(AssertionError):
+    pass
+
+
+class Skip(Exception):
+    """Raised to skip the whole script (exit 77)."""
+
+
+class CaseTimeout(BaseException):
+    """Raised from SIGALRM when a case (or the script) takes too long."""
+
+
+def check(cond, msg):
+    if not cond:
+        raise TestFailure(msg)
+
+
+def check_eq(got, want, what):
+    if got != want:
+        raise TestFailure('%s: got %s, want %s' % (what, _short(got), _short(want)))
+
+
+def check_in(item, container, what):
+    if item not in container:
+        raise TestFailure('%s: %s not in %s' % (what, _short(item), _short(container)))
+
+
+def _short(v, limit=200):
+    r = repr(v)
+    if len(r) > limit:
+        r = r[:limit] + '...(%d chars)' % len(r)
+    return r
+
+
+# ---------------------------------------------------------------- files
+
+def read_static(name):
+    with open(os.path.join(STATIC, name), 'rb') as f:
+        return f.read()
+
+
+def hello_bytes():
+    return read_static('hello.html')
+
+
+def notfound_bytes():
+    return read_static('404.html')
+
+
+def make_tempdir(prefix='hellod-e2e-'):
+    d = tempfile.mkdtemp(prefix=prefix)
+    _cleanup_dirs.append(d)
+    return d
+
+
+def copy_static(dest_dir):
+    """Copy $HELLOD_SRCDIR/static to dest_dir/static, writable (srcdir may be read-only)."""
+    dst = os.path.join(dest_dir, 'static')
+    shutil.copytree(STATIC, dst)
+    for base, dirs, files in os.walk(dst):
+        os.chmod(base, 0o755)
+        for f in files:
+            os.chmod(os.path.join(base, f), 0o644)
+    return dst
+
+
+_cleanup_dirs = []
+_live_servers = []
+
+
+def _cleanup_all():
+    for s in list(_live_servers):
+        try:
+            s.stop(timeout=2)
+        except Exception:
+            pass
+    for d in _cleanup_dirs:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+atexit.register(_cleanup_all)
+
+
+def _on_term(signum, frame):
+    # make sure atexit runs (and kills the servers) when the harness stops us
+    sys.exit(1)
+
+
+try:
+    signal.signal(signal.SIGTERM, _on_term)
+except ValueError:
+    pass  # not in main thread
+
+
+# ---------------------------------------------------------------- ports
+
+def free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+    finally:
+        s.close()
+
+
+def hellod_path():
+    if not os.path.isfile(HELLOD) or not os.access(HELLOD, os.X_OK):
+        raise TestFailure('hellod binary not found or not executable: %s (set HELLOD)' % HELLOD)
+    return HELLOD
+
+
+def run_hellod(args, timeout=10, **kw):
+    """Run hellod with args to completion; returns CompletedProcess (text)."""
+    return subprocess.run([hellod_path()] + list(args), stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          timeout=timeout, text=True, errors='replace', **kw)
+
+
+# ---------------------------------------------------------------- responses
+
+class ProtocolError(TestFailure):
+    pass
+
+
+class Response:
+    def __init__(self, version, status, reason, headers, body, raw_head):
+        self.version = version      # 'HTTP/1.1'
+        self.status = status        # int
+        self.reason = reason        # str
+        self.headers = headers      # list of (name, value) in order
+        self.body = body            # bytes
+        self.raw_head = raw_head    # bytes, status line + headers + CRLFCRLF
+        self.time = None            # time.monotonic() when fully received
+
+    def header(self, name, default=None):
+        name = name.lower()
+        for k, v in self.headers:
+            if k.lower() == name:
+                return v
+        return default
+
+    def header_all(self, name):
+        name = name.lower()
+        return [v for k, v in self.headers if k.lower() == name]
+
+    def connection_tokens(self):
+        toks = set()
+        for v in self.header_all('Connection'):
+            for t in v.split(','):
+                if t.strip():
+                    toks.add(t.strip().lower())
+        return toks
+
+    def __repr__(self):
+        return '<Response %s %d %s, %d body bytes>' % (self.version, self.status,
+                                                      self.reason, len(self.body))
+
+
+_STATUS_RE = re.compile(rb'^(HTTP/\d\.\d) (\d{3}) ?(.*)$')
+_TOKEN_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+
+
+def parse_head(head):
+    """Parse a response head (bytes without the final blank line)."""
+    lines = head.split(b'\r\n')
+    m = _STATUS_RE.match(lines[0])
+    if not m:
+        raise ProtocolError('bad status line %s' % _short(lines[0]))
+    version = m.group(1).decode('ascii')
+    status = int(m.group(2))
+    reason = m.group(3).decode('latin-1')
+    headers = []
+    for line in lines[1:]:
+        if b':' not in line:
+            raise ProtocolError('bad header line %s' % _short(line))
+        k, v = line.split(b':', 1)
+        k = k.decode('latin-1')
+        if not _TOKEN_RE.match(k):
+            raise ProtocolError('bad header name %s' % _short(k))
+        headers.append((k, v.strip(b' \t').decode('latin-1')))
+    return version, status, reason, headers
+
+
+class Conn:
+    """A client connection with a receive buffer.
+
+    send() writes raw bytes; read_response() parses one response from the buffer
+    (reading more as needed).  Every blocking operation has a timeout.
+    """
+
+    def __init__(self, port, host=HOST, timeout=DEFAULT_TIMEOUT, sock=None, rcvbuf=None):
+        if sock is None:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            if rcvbuf is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            sock.settimeout(timeout)
+            try:
+                sock.connect((host, port))
+            except Exception:
+                sock.close()
+                raise
+        self.sock = sock
+        self.sock.settimeout(timeout)
+        self.timeout = timeout
+        self.buf = b''
+        self.eof = False
+        self.port = port
+        self.host = host
+
+    # -- plumbing
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode('latin-1')
+        self.sock.sendall(data)
+
+    def _fill(self, deadline):
+        """Read more bytes into buf; returns False on EOF."""
+        if self.eof:
+            return False
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TestFailure('timed out waiting for data (have %d buffered bytes: %s)'
+                              % (len(self.buf), _short(self.buf[:120])))
+        self.sock.settimeout(remaining)
+        try:
+            data = self.sock.recv(65536)
+        except socket.timeout:
+            raise TestFailure('timed out waiting for data (have %d buffered bytes: %s)'
+                              % (len(self.buf), _short(self.buf[:120])))
+        finally:
+            self.sock.settimeout(self.timeout)
+        if not data:
+            self.eof = True
+            return False
+        self.buf += data
+        return True
+
+    # -- requests
+    def request(self, method='GET', path='/', headers=None, version='HTTP/1.1',
+                body=b'', host=True):
+        self.send(build_request(method, path, headers, version, body, host,
+                                '%s:%d' % (self.host, self.port)))
+
+    def read_response(self, method='GET', timeout=None):
+        """Parse one response; method tells whether a body follows (HEAD: none)."""
+        deadline = time.monotonic() + (timeout if timeout is not None else self.timeout)
+        while b'\r\n\r\n' not in self.buf:
+            if len(self.buf) > 1 << 20:
+                raise ProtocolError('response head larger than 1 MiB')
+            if not self._fill(deadline):
+                if self.buf:
+                    raise ProtocolError('connection closed inside response head: %s'
+                                        % _short(self.buf))
+                raise ProtocolError('connection closed before a response')
+        head, self.buf = self.buf.split(b'\r\n\r\n', 1)
+        raw_head = head + b'\r\n\r\n'
+        version, status, reason, headers = parse_head(head)
+        resp = Response(version, status, reason, headers, b'', raw_head)
+        if method == 'HEAD' or 100 <= status < 200 or status in (204, 304):
+            resp.time = time.monotonic()
+            return resp
+        cls = resp.header_all('Content-Length')
+        if resp.header('Transfer-Encoding') is not None:
+            raise ProtocolError('unexpected Transfer-Encoding in response')
+        if cls:
+            if len(set(cls)) != 1 or not cls[0].isdigit():
+                raise ProtocolError('bad Content-Length %r' % cls)
+            n = int(cls[0])
+            while len(self.buf) < n:
+                if not self._fill(deadline):
+                    raise ProtocolError('connection closed after %d of %d body bytes'
+                                        % (len(self.buf), n))
+            resp.body, self.buf = self.buf[:n], self.buf[n:]
+        else:
+            # no framing: body runs to close
+            while self._fill(deadline):
+                pass
+            resp.body, self.buf = self.buf, b''
+        resp.time = time.monotonic()
+        return resp
+
+    def wait_closed(self, timeout=DEFAULT_TIMEOUT):
+        """Wait until the peer closes.  Returns (bytes_received, how) with how in
+        {'eof', 'reset'}; raises TestFailure if still open after timeout."""
+        deadline = time.monotonic() + timeout
+        got = self.buf
+        self.buf = b''
+        if self.eof:
+            return got, 'eof'
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TestFailure('connection still open after %.1fs (received %s)'
+                                  % (timeout, _short(got[:120])))
+            self.sock.settimeout(remaining)
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            except (ConnectionResetError, ConnectionAbortedError):
+                return got, 'reset'
+            finally:
+                try:
+                    self.sock.settimeout(self.timeout)
+                except OSError:
+                    pass
+            if not data:
+                self.eof = True
+                return got, 'eof'
+            got += data
+
+    def expect_closed(self, timeout=DEFAULT_TIMEOUT, what='connection'):
+        """Assert the server closes with no further bytes."""
+        got, how = self.wait_closed(timeout)
+        check(got == b'', '%s: unexpected bytes before close: %s' % (what, _short(got[:200])))
+        return how
+
+    def expect_open(self, wait=0.3):
+        """Assert the server neither closes nor sends anything for `wait` seconds."""
+        if self.buf:
+            raise TestFailure('unexpected buffered bytes %s' % _short(self.buf))
+        if self.eof:
+            raise TestFailure('connection already closed')
+        self.sock.settimeout(wait)
+        try:
+            data = self.sock.recv(65536)
+        except socket.timeout:
+            return
+        except ConnectionError as e:
+            raise TestFailure('connection reset while it should be open: %s' % e)
+        finally:
+            self.sock.settimeout(self.timeout)
+        if not data:
+            self.eof = True
+            raise TestFailure('server closed a connection that should stay open')
+        self.buf += data
+        raise TestFailure('unexpected bytes on idle connection: %s' % _short(data))
+
+
+def build_request(method='GET', path='/', headers=None, version='HTTP/1.1',
+                  body=b'', host=True, host_value='localhost'):
+    if isinstance(body, str):
+        body = body.encode('latin-1')
+    lines = ['%s %s %s' % (method, path, version)]
+    hdrs = list(headers.items()) if isinstance(headers, dict) else list(headers or [])
+    names = {k.lower() for k, _ in hdrs}
+    if host and 'host' not in names:
+        lines.append('Host: %s' % host_value)
+    for k, v in hdrs:
+        lines.append('%s: %s' % (k, v))
+    if body and 'content-length' not in names and 'transfer-encoding' not in names:
+        lines.append('Content-Length: %d' % len(body))
+    return ('\r\n'.join(lines) + '\r\n\r\n').encode('latin-1') + body
+
+
+def http(port, method='GET', path='/', headers=None, version='HTTP/1.1',
+         body=b'', host=True, timeout=DEFAULT_TIMEOUT):
+    """One request on a fresh connection; returns the Response (with .elapsed)."""
+    with Conn(port, timeout=timeout) as c:
+        t0 = time.monotonic()
+        c.request(method, path, headers, version, body, host)
+        r = c.read_response(method, timeout=timeout)
+        r.elapsed = r.time - t0
+        return r
+
+
+def raw(port, data, method='GET', timeout=DEFAULT_TIMEOUT):
+    """Send raw bytes on a fresh connection, return (Response, Conn) (Conn still open)."""
+    c = Conn(port, timeout=timeout)
+    try:
+        c.send(data)
+        r = c.read_response(method, timeout=timeout)
+    except BaseException:
+        c.close()
+        raise
+    return r, c
+
+
+# ---------------------------------------------------------------- checks
+
+_IMF_RE = re.compile(r'^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} '
+                     r'(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} '
+                     r'\d{2}:\d{2}:\d{2} GMT$')
+
+
+def is_imf_fixdate(value):
+    if value is None or not _IMF_RE.match(value):
+        return False
+    try:
+        email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def check_date(resp, slack=120):
+    d = resp.header('Date')
+    check(is_imf_fixdate(d), 'Date header is not an IMF-fixdate: %r' % (d,))
+    ts = email.utils.parsedate_to_datetime(d).timestamp()
+    check(abs(ts - time.time()) < slack, 'Date %r is %.0fs away from now' % (d, ts - time.time()))
+
+
+def check_common_headers(resp):
+    check_eq(resp.version, 'HTTP/1.1', 'status line version')
+    srv = resp.header('Server')
+    check(srv is not None and srv.startswith('hellod/') and len(srv) > len('hellod/'),
+          'Server header %r does not start with hellod/VERSION' % (srv,))
+    check_date(resp)
+    check_eq(resp.header('Content-Type'), 'text/html; charset=utf-8', 'Content-Type')
+    cl = resp.header_all('Content-Length')
+    check(len(cl) == 1, 'expected one Content-Length, got %r' % (cl,))
+
+
+def check_page(resp, status, body, method='GET'):
+    """Status, common headers, Content-Length == len(body), and body bytes."""
+    check_eq(resp.status, status, 'status')
+    check_common_headers(resp)
+    check_eq(resp.header('Content-Length'), str(len(body)), 'Content-Length')
+    if method == 'HEAD':
+        check_eq(resp.body, b'', 'HEAD body')
+    else:
+        check(resp.body == body, 'body differs from expected page (%d bytes, want %d): %s'
+              % (len(resp.body), len(body), _short(resp.body[:120])))
+
+
+def fd_count(pid):
+    """Number of open fds of pid (Linux), or None if /proc is not usable."""
+    try:
+        return len(os.listdir('/proc/%d/fd' % pid))
+    except OSError:
+        return None
+
+
+def settled_fd_count(pid, settle=0.5):
+    """Lowest fd count of pid seen over `settle` seconds (lets closing connections go)."""
+    best = fd_count(pid)
+    if best is None:
+        return None
+    deadline = time.monotonic() + settle
+    while time.monotonic() < deadline:
+        time.sleep(0.02)
+        n = fd_count(pid)
+        if n is not None and n < best:
+            best = n
+    return best
+
+
+def wait_for(pred, timeout, interval=0.02):
+    """Poll pred() until truthy or timeout; returns the last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v or time.monotonic() >= deadline:
+            return v
+        time.sleep(interval)
+
+
+# ---------------------------------------------------------------- server
+
+class Server:
+    """Run hellod with a generated config in a temp dir.
+
+    root:      document root (default $HELLOD_SRCDIR/static)
+    copy_root: copy the static dir into the temp dir and use that (for tests that edit pages)
+    sleep:     value of `sleep` (default 1s)
+    options:   dict of further key = value settings (value None drops a default key)
+    extra:     list of raw lines appended to the config
+    """
+
+    def __init__(self, root=None, copy_root=False, sleep='1s', options=None,
+                 extra=None, start_timeout=10.0, shared=False):
+        self.shared = shared        # shared by several cases: not stopped between cases
+        self.tmpdir = make_tempdir()
+        if copy_root:
+            self.root = copy_static(self.tmpdir)
+        else:
+            self.root = os.path.abspath(root or STATIC)
+        self.options = {'sleep': sleep}
+        self.options.update(options or {})
+        self.extra = list(extra or [])
+        self.start_timeout = start_timeout
+        self.conf = os.path.join(self.tmpdir, 'hellod.conf')
+        self.stderr_path = os.path.join(self.tmpdir, 'stderr.log')
+        self.proc = None
+        self.port = None
+        self.returncode = None
+        self._stderr_file = None
+
+    # -- config
+    def config_lines(self):
+        lines = ['# generated by tests/e2e/hellodtest.py',
+                 'listen = %s:%d' % (HOST, self.port),
+                 'root = %s' % self.root]
+        for k, v in self.options.items():
+            if v is not None:
+                lines.append('%s = %s' % (k, v))
+        return lines + self.extra
+
+    def write_config(self, lines=None):
+        with open(self.conf, 'w') as f:
+            f.write('\n'.join(self.config_lines() if lines is None else lines) + '\n')
+
+    # -- lifecycle
+    def start(self):
+        hellod_path()
+        last_err = None
+        for attempt in range(3):
+            self.port = free_port()
+            self.write_config()
+            if self._stderr_file:
+                self._stderr_file.close()
+            self._stderr_file = open(self.stderr_path, 'wb')
+            self.proc = subprocess.Popen([HELLOD, '-c', self.conf], stdin=subprocess.DEVNULL,
+                                         stdout=self._stderr_file, stderr=self._stderr_file)
+            _live_servers.append(self)
+            try:
+                self._wait_ready()
+                return self
+            except _BindFailed as e:
+                last_err = e
+                self._reap()
+                continue
+            except BaseException:
+                self.stop(timeout=2)
+                raise
+        raise TestFailure('hellod could not bind after 3 attempts: %s' % last_err)
+
+    def _wait_ready(self):
+        deadline = time.monotonic() + self.start_timeout
+        while True:
+            rc = self.proc.poll()
+            if rc is not None:
+                err = self.stderr_text()
+                if rc == 71 or 'in use' in err.lower():
+                    raise _BindFailed('exit %d: %s' % (rc, err.strip()[-500:]))
+                raise TestFailure('hellod exited with %d at start; stderr:\n%s' % (rc, err))
+            if self._logged_listening():
+                try:
+                    s = socket.create_connection((HOST, self.port), timeout=0.5)
+                    s.close()
+                    return
+                except OSError:
+                    pass
+            if time.monotonic() > deadline:
+                raise TestFailure('hellod not accepting on port %d after %.0fs; stderr:\n%s'
+                                  % (self.port, self.start_timeout, self.stderr_text()))
+            time.sleep(0.05)
+
+    def _logged_listening(self):
+        # With parallel test scripts another hellod could, in a rare race, get
+        # our port: only trust the connect once our server said it listens there.
+        if str(self.options.get('log_level', 'info')) in ('error', 'warn'):
+            return True
+        return ('listening on %s:%d' % (HOST, self.port)) in self.stderr_text()
+
+    def _reap(self):
+        if self in _live_servers:
+            _live_servers.remove(self)
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
+        if self.proc:
+            self.returncode = self.proc.returncode
+
+    def stop(self, timeout=5.0):
+        """SIGTERM, wait up to timeout, then SIGKILL.  Returns the exit status."""
+        try:
+            if self.proc is not None and self.proc.poll() is None:
+                try:
+                    self.proc.send_signal(signal.SIGTERM)
+                    self.proc.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait(5)
+            if self.proc is not None:
+                self.returncode = self.proc.returncode
+        finally:
+            if self in _live_servers:
+                _live_servers.remove(self)
+            if self._stderr_file:
+                self._stderr_file.close()
+                self._stderr_file = None
+        return self.returncode
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # -- info / control
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def wait_exit(self, timeout):
+        """Wait for the process to exit; returns its exit code or None if still running."""
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stderr_text(self):
+        try:
+            with open(self.stderr_path, 'rb') as f:
+                return f.read().decode('utf-8', 'replace')
+        except OSError:
+            return ''
+
+    def wait_stderr(self, needle, timeout=5.0, start=0):
+        """Wait until stderr (from offset start) contains needle (str or compiled regex)."""
+        def found():
+            text = self.stderr_text()[start:]
+            if hasattr(needle, 'search'):
+                return needle.search(text)
+            return needle in text
+        return wait_for(found, timeout, 0.05)
+
+    def stderr_tail(self, n=1500):
+        return self.stderr_text()[-n:]
+
+    def conn(self, timeout=DEFAULT_TIMEOUT, **kw):
+        return Conn(self.port, timeout=timeout, **kw)
+
+    def http(self, method='GET', path='/', headers=None, version='HTTP/1.1',
+             body=b'', host=True, timeout=DEFAULT_TIMEOUT):
+        return http(self.port, method, path, headers, version, body, host, timeout)
+
+    def raw(self, data, method='GET', timeout=DEFAULT_TIMEOUT):
+        return raw(self.port, data, method, timeout)
+
+    def url(self, path='/'):
+        return 'http://%s:%d%s' % (HOST, self.port, path)
+
+
+class _BindFailed(Exception):
+    pass
+
+
+_shared = {}
+
+
+def shared_server(**kw):
+    """A Server started once per script for the given settings and reused by the
+    cases (restarted if it died); stopped at exit."""
+    key = repr(sorted(kw.items()))
+    s = _shared.get(key)
+    if s is None or not s.alive():
+        s = Server(shared=True, **kw)
+        s.start()
+        _shared[key] = s
+    return s
+
+
+# ---------------------------------------------------------------- runner
+
+class Runner:
+    """Register cases with @runner.case; runner.run() prints results and exits.
+
+    Each case is bounded by case_timeout seconds and the whole script by
+    script_timeout (SIGALRM).  Raising Skip from a case (or from setup) skips
+    the whole script with exit status 77.
+    """
+
+    def __init__(self, name, script_timeout=180, case_timeout=60):
+        self.name = name
+        self.cases = []
+        self.script_timeout = script_timeout
+        self.case_timeout = case_timeout
+
+    def case(self, func=None, name=None, timeout=None):
+        def reg(f):
+            self.cases.append((name or f.__name__, f, timeout or self.case_timeout))
+            return f
+        return reg(func) if func is not None else reg
+
+    def run(self):
+        def on_alarm(signum, frame):
+            raise CaseTimeout()
+        signal.signal(signal.SIGALRM, on_alarm)
+        start = time.monotonic()
+        script_deadline = start + self.script_timeout
+        failed = 0
+        print('# %s: %d cases, hellod=%s' % (self.name, len(self.cases), HELLOD), flush=True)
+        for i, (name, func, timeout) in enumerate(self.cases):
+            left = script_deadline - time.monotonic()
+            if left <= 0:
+                for n, _, _ in self.cases[i:]:
+                    print('not ok - %s: script time limit (%ds) exhausted' % (n, self.script_timeout))
+                    failed += 1
+                break
+            limit = min(timeout, left)
+            signal.alarm(max(1, int(limit + 0.999)))
+            t0 = time.monotonic()
+            try:
+                try:
+                    func()
+                finally:
+                    signal.alarm(0)
+                dt = time.monotonic() - t0
+                print('ok - %s' % name, flush=True)
+                if dt >= 1.0:
+                    note('%s took %.2fs' % (name, dt))
+            except Skip as e:
+                print('# SKIP %s: %s' % (name, e), flush=True)
+                _cleanup_all()
+                sys.exit(EX_SKIP)
+            except CaseTimeout:
+                failed += 1
+                print('not ok - %s: timed out after %.0fs' % (name, limit), flush=True)
+            except TestFailure as e:
+                failed += 1
+                print('not ok - %s: %s' % (name, _oneline(e)), flush=True)
+                _print_details(e)
+            except Exception as e:
+                failed += 1
+                print('not ok - %s: %s: %s' % (name, type(e).__name__, _oneline(e)), flush=True)
+                traceback.print_exc(file=sys.stdout)
+            finally:
+                # a case must not leave servers behind (shared ones stay up)
+                for s in list(_live_servers):
+                    if not s.shared:
+                        s.stop(timeout=2)
+        print('# %s: %d/%d passed in %.1fs' % (self.name, len(self.cases) - failed,
+                                               len(self.cases), time.monotonic() - start),
+              flush=True)
+        _cleanup_all()
+        sys.exit(1 if failed else 0)
+
+
+def _oneline(e):
+    s = str(e)
+    return s.splitlines()[0] if s else type(e).__name__
+
+
+def _print_details(e):
+    lines = str(e).splitlines()
+    if len(lines) > 1:
+        for line in lines[1:]:
+            print('#   ' + line)
+    sys.stdout.flush()
+
+
+def note(msg):
+    """Print a diagnostic comment line."""
+    print('# ' + msg, flush=True)
+
+
+def send_in_background(sock, data):
+    """sendall() in a thread, ignoring errors (the peer may close/reset early).
+    Returns the thread."""
+    def run():
+        try:
+            sock.sendall(data)
+        except OSError:
+            pass
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t

@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""Keep-alive and pipelining."""
+
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import hellodtest as ht  # noqa: E402
+from hellodtest import check, check_eq  # noqa: E402
+
+run = ht.Runner('test_keepalive', script_timeout=150)
+HELLO = ht.hello_bytes()
+NOTFOUND = ht.notfound_bytes()
+
+
+def server():
+    # keepalive_timeout long enough that it never interferes here
+    return ht.shared_server(sleep='1s', options={'keepalive_timeout': '10s'})
+
+
+@run.case
+def two_requests_one_connection():
+    s = server()
+    with s.conn() as c:
+        c.request('GET', '/')
+        r1 = c.read_response()
+        ht.check_page(r1, 200, HELLO)
+        check('close' not in r1.connection_tokens(), 'first response has Connection: close')
+        c.expect_open(0.2)
+        c.request('GET', '/nope')
+        r2 = c.read_response()
+        ht.check_page(r2, 404, NOTFOUND)
+        c.request('GET', '/')
+        ht.check_page(c.read_response(), 200, HELLO)
+        c.expect_open(0.2)
+
+
+@run.case
+def connection_close_honoured():
+    s = server()
+    with s.conn() as c:
+        c.request('GET', '/', {'Connection': 'close'})
+        r = c.read_response()
+        ht.check_page(r, 200, HELLO)
+        check('close' in r.connection_tokens(), 'response lacks Connection: close: %r' % r.headers)
+        c.expect_closed(3, 'after Connection: close')
+
+
+@run.case
+def connection_close_case_insensitive():
+    s = server()
+    with s.conn() as c:
+        c.request('GET', '/nope', {'Connection': 'Close'})
+        r = c.read_response()
+        ht.check_page(r, 404, NOTFOUND)
+        check('close' in r.connection_tokens(), 'response lacks Connection: close: %r' % r.headers)
+        c.expect_closed(3, 'after Connection: Close')
+
+
+@run.case
+def http10_closes_by_default():
+    s = server()
+    with s.conn() as c:
+        c.request('GET', '/', version='HTTP/1.0', host=False)
+        r = c.read_response()
+        ht.check_page(r, 200, HELLO)      # also checks the status line says HTTP/1.1
+        check('close' in r.connection_tokens(),
+              'HTTP/1.0 response lacks Connection: close: %r' % r.headers)
+        check('keep-alive' not in r.connection_tokens(), 'HTTP/1.0 response says keep-alive')
+        c.expect_closed(3, 'after HTTP/1.0 request')
+
+
+@run.case
+def http10_keep_alive():
+    s = server()
+    with s.conn() as c:
+        c.request('GET', '/', {'Connection': 'keep-alive'}, version='HTTP/1.0', host=False)
+        r = c.read_response()
+        ht.check_page(r, 200, HELLO)
+        check('keep-alive' in r.connection_tokens(),
+              'HTTP/1.0 keep-alive response lacks Connection: keep-alive: %r' % r.headers)
+        c.expect_open(0.3)
+        c.request('GET', '/nope', {'Connection': 'Keep-Alive'}, version='HTTP/1.0', host=False)
+        r = c.read_response()
+        ht.check_page(r, 404, NOTFOUND)
+        check('keep-alive' in r.connection_tokens(),
+              'second HTTP/1.0 keep-alive response lacks Connection: keep-alive')
+        c.expect_open(0.2)
+        # and a plain 1.0 request on it ends the connection
+        c.request('GET', '/', version='HTTP/1.0', host=False)
+        r = c.read_response()
+        ht.check_page(r, 200, HELLO)
+        check('close' in r.connection_tokens(), 'final HTTP/1.0 response lacks Connection: close')
+        c.expect_closed(3, 'after final HTTP/1.0 request')
+
+
+@run.case
+def pipelining_in_order():
+    s = server()
+    with s.conn(timeout=10) as c:
+        t0 = time.monotonic()
+        c.send(ht.build_request('GET', '/sleep') + ht.build_request('GET', '/')
+               + ht.build_request('GET', '/nope'))
+        r1 = c.read_response()
+        r2 = c.read_response()
+        r3 = c.read_response()
+        t1, t2, t3 = r1.time - t0, r2.time - t0, r3.time - t0
+        ht.note('pipelined /sleep, /, /nope answered at %.3f, %.3f, %.3f s' % (t1, t2, t3))
+        ht.check_page(r1, 200, HELLO)
+        ht.check_page(r2, 200, HELLO)
+        ht.check_page(r3, 404, NOTFOUND)
+        check(t1 >= 0.9, '/sleep answered after %.3fs' % t1)
+        check(t2 >= 0.9, 'GET / behind /sleep answered after %.3fs: not in order' % t2)
+        check(t3 < 3.0, 'pipeline took %.3fs' % t3)
+        c.expect_open(0.2)
+
+
+@run.case
+def pipelining_split_requests():
+    # requests split at odd places across writes
+    s = server()
+    data = ht.build_request('GET', '/') + ht.build_request('GET', '/nope') + ht.build_request('HEAD', '/')
+    with s.conn() as c:
+        for i in range(0, len(data), 7):
+            c.send(data[i:i + 7])
+            time.sleep(0.002)
+        ht.check_page(c.read_response(), 200, HELLO)
+        ht.check_page(c.read_response(), 404, NOTFOUND)
+        ht.check_page(c.read_response('HEAD'), 200, HELLO, method='HEAD')
+        c.expect_open(0.2)
+
+
+@run.case
+def pipelining_fifty():
+    s = server()
+    n = 50
+    with s.conn(timeout=10) as c:
+        reqs = []
+        for i in range(n):
+            reqs.append(ht.build_request('GET', '/' if i % 5 else '/nope?i=%d' % i))
+        c.send(b''.join(reqs))
+        for i in range(n):
+            r = c.read_response()
+            try:
+                if i % 5:
+                    ht.check_page(r, 200, HELLO)
+                else:
+                    ht.check_page(r, 404, NOTFOUND)
+            except ht.TestFailure as e:
+                raise ht.TestFailure('pipelined response %d: %s' % (i, e))
+        c.expect_open(0.3)
+        c.request('GET', '/')
+        ht.check_page(c.read_response(), 200, HELLO)
+
+
+@run.case
+def pipelining_stops_at_connection_close():
+    s = server()
+    with s.conn() as c:
+        c.send(ht.build_request('GET', '/') + ht.build_request('GET', '/nope', {'Connection': 'close'})
+               + ht.build_request('GET', '/'))
+        r1 = c.read_response()
+        ht.check_page(r1, 200, HELLO)
+        r2 = c.read_response()
+        ht.check_page(r2, 404, NOTFOUND)
+        check('close' in r2.connection_tokens(), 'response to Connection: close lacks it')
+        c.expect_closed(3, 'after pipelined Connection: close (the third request must not be answered)')
+
+
+@run.case
+def keepalive_timeout_zero_disables():
+    with ht.Server(sleep='1s', options={'keepalive_timeout': '0'}) as s:
+        with s.conn() as c:
+            c.request('GET', '/')
+            r = c.read_response()
+            ht.check_page(r, 200, HELLO)
+            check('close' in r.connection_tokens(),
+                  'keepalive_timeout = 0: response lacks Connection: close')
+            c.expect_closed(3, 'with keepalive_timeout = 0')
+        with s.conn() as c:
+            c.request('GET', '/', {'Connection': 'keep-alive'}, version='HTTP/1.0', host=False)
+            r = c.read_response()
+            ht.check_page(r, 200, HELLO)
+            check('keep-alive' not in r.connection_tokens(),
+                  'keepalive_timeout = 0: HTTP/1.0 response says keep-alive')
+            c.expect_closed(3, 'HTTP/1.0 keep-alive with keepalive_timeout = 0')
+
+
+@run.case
+def many_sequential_requests():
+    s = server()
+    with s.conn() as c:
+        t0 = time.monotonic()
+        for i in range(200):
+            c.request('GET', '/')
+            r = c.read_response()
+            check_eq(r.status, 200, 'request %d status' % i)
+            check(r.body == HELLO, 'request %d body' % i)
+        dt = time.monotonic() - t0
+        ht.note('200 sequential keep-alive requests in %.3fs' % dt)
+        check(dt < 10, '200 keep-alive requests took %.1fs' % dt)
+
+
+if __name__ == '__main__':
+    run.run()
