@@ -248,10 +248,21 @@ conn_respond(struct conn *c, const struct page *p, int close_after)
 	const char		*connection = NULL;
 	size_t			 bytes;
 
-	if (c->c_close || c->c_eof || s->s_stopping ||
+	/* While accepting is paused at max_connections, a finished
+	 * connection gives its slot to whoever waits in the backlog. */
+	if (c->c_close || c->c_eof || s->s_stopping || s->s_limited ||
 	    cf->cf_keepalive_timeout == 0 ||
 	    c->c_req.r_state != HTTP_S_DONE || !http_keepalive(&c->c_req))
 		close_after = 1;
+	/*
+	 * Linger after the close unless the client itself asked for it and
+	 * sent nothing more: a client we cut off, or one whose request was
+	 * bad, may still be sending, and closing on unread data would reset
+	 * the connection and could destroy the response in flight.
+	 */
+	c->c_linger = close_after && (c->c_req.r_state != HTTP_S_DONE ||
+	    http_keepalive(&c->c_req) ||
+	    evbuffer_get_length(bufferevent_get_input(c->c_bev)) > 0);
 	if (close_after)
 		connection = "close";
 	else if (c->c_req.r_minor == 0)
@@ -317,7 +328,7 @@ conn_linger(struct conn *c)
 {
 	struct timeval	tv;
 
-	if (c->c_eof) {
+	if (c->c_eof || !c->c_linger) {
 		conn_close(c, "done");
 		return;
 	}
@@ -345,6 +356,9 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 		conn_process(c);
 		break;
 	case CONN_CLOSING:
+		c->c_linger = 1;	/* the client is still sending */
+		evbuffer_drain(in, evbuffer_get_length(in));
+		break;
 	case CONN_LINGERING:
 		evbuffer_drain(in, evbuffer_get_length(in));
 		break;

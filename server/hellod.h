@@ -292,6 +292,7 @@ struct conn {
 	int			 c_idle;	/* on s_idle list */
 	int			 c_close;	/* close after this response */
 	int			 c_eof;		/* client shut its write side */
+	int			 c_linger;	/* lingering close wanted */
 	uint64_t		 c_requests;	/* answered so far */
 	double			 c_start_ms;	/* request start, monotonic */
 	struct http_request	 c_req;
