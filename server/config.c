@@ -115,11 +115,30 @@ config_error(struct config_parse *p, const char *fmt, ...)
 	p->p_msglen += len;
 }
 
-/* Parse a duration into milliseconds: 500ms, 5s, 2m, or 5 (seconds). */
-int
-config_parse_duration(const char *s, uint64_t *ms)
+/* A number's unit suffix and what it multiplies by. */
+struct config_unit {
+	const char	*u_suffix;
+	uint64_t	 u_mult;
+};
+
+static const struct config_unit config_duration_units[] = {
+	{ "", 1000 }, { "ms", 1 }, { "s", 1000 }, { "m", 60 * 1000 },
+	{ NULL, 0 }
+};
+static const struct config_unit config_size_units[] = {
+	{ "", 1 }, { "B", 1 }, { "K", 1024 }, { "KiB", 1024 },
+	{ "M", 1024 * 1024 }, { "MiB", 1024 * 1024 }, { NULL, 0 }
+};
+static const struct config_unit config_plain_units[] = {
+	{ "", 1 }, { NULL, 0 }
+};
+
+/* Parse digits followed by one of units' suffixes; -1 if bad or too big. */
+static int
+config_parse_units(const char *s, const struct config_unit *units,
+    uint64_t *out)
 {
-	uint64_t	 v = 0, mult;
+	uint64_t	 v = 0;
 	const char	*p = s;
 
 	if (*p < '0' || *p > '9')
@@ -129,46 +148,29 @@ config_parse_duration(const char *s, uint64_t *ms)
 			return (-1);
 		v = v * 10 + (uint64_t)(*p - '0');
 	}
-	if (strcmp(p, "ms") == 0)
-		mult = 1;
-	else if (*p == '\0' || strcmp(p, "s") == 0)
-		mult = 1000;
-	else if (strcmp(p, "m") == 0)
-		mult = 60 * 1000;
-	else
-		return (-1);
-	if (v > UINT64_MAX / mult)
-		return (-1);
-	*ms = v * mult;
-	return (0);
+	for (; units->u_suffix != NULL; units++) {
+		if (strcmp(p, units->u_suffix) != 0)
+			continue;
+		if (v > UINT64_MAX / units->u_mult)
+			return (-1);
+		*out = v * units->u_mult;
+		return (0);
+	}
+	return (-1);
+}
+
+/* Parse a duration into milliseconds: 500ms, 5s, 2m, or 5 (seconds). */
+int
+config_parse_duration(const char *s, uint64_t *ms)
+{
+	return (config_parse_units(s, config_duration_units, ms));
 }
 
 /* Parse a size into bytes: 512, 512B, 8K, 8KiB, 1M, 1MiB. */
 int
 config_parse_size(const char *s, uint64_t *bytes)
 {
-	uint64_t	 v = 0, mult;
-	const char	*p = s;
-
-	if (*p < '0' || *p > '9')
-		return (-1);
-	for (; *p >= '0' && *p <= '9'; p++) {
-		if (v > (UINT64_MAX - 9) / 10)
-			return (-1);
-		v = v * 10 + (uint64_t)(*p - '0');
-	}
-	if (*p == '\0' || strcmp(p, "B") == 0)
-		mult = 1;
-	else if (strcmp(p, "K") == 0 || strcmp(p, "KiB") == 0)
-		mult = 1024;
-	else if (strcmp(p, "M") == 0 || strcmp(p, "MiB") == 0)
-		mult = 1024 * 1024;
-	else
-		return (-1);
-	if (v > UINT64_MAX / mult)
-		return (-1);
-	*bytes = v * mult;
-	return (0);
+	return (config_parse_units(s, config_size_units, bytes));
 }
 
 /*
@@ -353,8 +355,7 @@ config_set(struct config_parse *p, struct config *cf,
 		*dst = v;
 		break;
 	case CONF_UINT:
-		if (config_parse_size(value, &v) == -1 ||
-		    strspn(value, "0123456789") != strlen(value)) {
+		if (config_parse_units(value, config_plain_units, &v) == -1) {
 			config_error(p, "%s: bad number '%s'", k->k_name,
 			    value);
 			return (-1);

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "hellod.h"
+#include "unit.h"
 
 #define TPATH	"/etc/hellod/test.conf"
 
@@ -1271,12 +1272,5 @@ config_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(config_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (unit_run(config_suite()));
 }

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "hellod.h"
+#include "unit.h"
 
 #define MAX_HEAD	8192	/* the default max_header_size */
 #define SMALL_HEAD	128	/* for the limit tests */
@@ -1513,12 +1514,5 @@ http_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(http_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (unit_run(http_suite()));
 }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "hellod.h"
+#include "unit.h"
 
 #define DATE	"Sun, 06 Nov 1994 08:49:37 GMT"
 #define SERVER	"Server: hellod/" PACKAGE_VERSION "\r\n"
@@ -596,12 +597,5 @@ page_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(page_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (unit_run(page_suite()));
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "hellod.h"
+#include "unit.h"
 
 static const struct {
 	enum http_method	 method;
@@ -153,12 +154,5 @@ routes_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(routes_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (unit_run(routes_suite()));
 }
