@@ -198,7 +198,7 @@ server_retry_cb(evutil_socket_t fd, short what, void *arg)
 
 /*
  * A connection was added. At max_connections, make room by closing the
- * longest-idle keep-alive connection; with none idle, stop accepting.
+ * longest-idle keep-alive connections; with none idle, stop accepting.
  */
 void
 server_conn_opened(struct server *s)
@@ -206,13 +206,10 @@ server_conn_opened(struct server *s)
 	struct conn	*idle;
 
 	s->s_nconns++;
-	if (s->s_nconns < s->s_cf->cf_max_connections)
-		return;
-	if ((idle = TAILQ_FIRST(&s->s_idle)) != NULL) {
+	while (s->s_nconns >= s->s_cf->cf_max_connections &&
+	    (idle = TAILQ_FIRST(&s->s_idle)) != NULL)
 		conn_close(idle, "idle, closed for a new connection");
-		return;
-	}
-	if (!s->s_limited) {
+	if (s->s_nconns >= s->s_cf->cf_max_connections && !s->s_limited) {
 		log_warnx("max_connections (%llu) reached: pausing accept",
 		    (unsigned long long)s->s_cf->cf_max_connections);
 		s->s_limited = 1;
