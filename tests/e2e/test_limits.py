@@ -27,10 +27,18 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
+def settle(s):
+    """Wait until the start-up probe connection is gone, so that the
+    server's connection count is exactly what the case opens."""
+    check(ht.wait_for(lambda: ht.fd_count(s.pid) == ht.settled_fd_count(
+        s.pid, settle=0.3), 5), 'server descriptors never settled')
+
+
 @run.case
 def idle_keepalive_closed_first_at_limit():
     with ht.Server(options={'max_connections': '4',
                             'keepalive_timeout': '30s'}) as s:
+        settle(s)
         idle = []
         for i in range(3):
             c = s.conn()
@@ -55,6 +63,7 @@ def idle_keepalive_closed_first_at_limit():
 def accept_pauses_at_limit_and_resumes():
     with ht.Server(sleep='1s', options={'max_connections': '3',
                                         'keepalive_timeout': '30s'}) as s:
+        settle(s)
         busy = []
         for i in range(3):
             c = s.conn()
