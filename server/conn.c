@@ -269,7 +269,6 @@ conn_respond(struct conn *c, const struct page *p, int close_after)
 		connection = "keep-alive";
 	bytes = page_write(out, p, c->c_req.r_method == HTTP_M_HEAD,
 	    server_date(s), connection);
-	c->c_requests++;
 
 	if (cf->cf_access_log) {
 		log_access("%s \"%s\" %d %zu %.2fms", c->c_addr,

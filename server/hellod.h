@@ -218,7 +218,6 @@ enum page_id {
 	PAGE_431,
 	PAGE_500,
 	PAGE_501,
-	PAGE_503,
 	PAGE_505,
 	PAGE_COUNT,
 };
@@ -293,7 +292,6 @@ struct conn {
 	int			 c_close;	/* close after this response */
 	int			 c_eof;		/* client shut its write side */
 	int			 c_linger;	/* lingering close wanted */
-	uint64_t		 c_requests;	/* answered so far */
 	double			 c_start_ms;	/* request start, monotonic */
 	struct http_request	 c_req;
 	char			 c_addr[64];	/* peer, for logs */

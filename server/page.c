@@ -30,7 +30,6 @@ static const struct {
 	{ PAGE_431, 431, NULL },
 	{ PAGE_500, 500, NULL },
 	{ PAGE_501, 501, NULL },
-	{ PAGE_503, 503, NULL },
 	{ PAGE_505, 505, NULL },
 };
 
