@@ -217,7 +217,6 @@ enum page_id {
 	PAGE_414,
 	PAGE_431,
 	PAGE_500,
-	PAGE_501,
 	PAGE_505,
 	PAGE_COUNT,
 };

@@ -29,7 +29,6 @@ static const struct {
 	{ PAGE_414, 414, NULL },
 	{ PAGE_431, 431, NULL },
 	{ PAGE_500, 500, NULL },
-	{ PAGE_501, 501, NULL },
 	{ PAGE_505, 505, NULL },
 };
 

@@ -40,7 +40,6 @@ static const struct {
 	{ PAGE_414, 414 },
 	{ PAGE_431, 431 },
 	{ PAGE_500, 500 },
-	{ PAGE_501, 501 },
 	{ PAGE_505, 505 },
 };
 #define NERROR_PAGES	(sizeof error_pages / sizeof error_pages[0])
