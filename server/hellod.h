@@ -59,6 +59,12 @@ enum log_level {
 	LOG_LEVEL_INFO,
 	LOG_LEVEL_DEBUG,
 };
+void		 log_init(void);
+int		 log_journal_match(const char *, dev_t, ino_t);
+void		 log_set_journal(int);
+int		 log_get_journal(void);
+size_t		 log_prefix(char *, size_t, int, int, const char *,
+		     const struct timeval *);
 void		 log_set_level(int);
 int		 log_get_level(void);
 const char	*log_level_name(int);
@@ -68,6 +74,7 @@ void		 log_error(const char *, ...) printflike(1, 2);
 void		 log_info(const char *, ...) printflike(1, 2);
 void		 log_debug(const char *, ...) printflike(1, 2);
 void		 log_access(const char *, ...) printflike(1, 2);
+void		 log_plain(int, const char *, ...) printflike(2, 3);
 hellod_dead void fatal(const char *, ...) printflike(1, 2);
 hellod_dead void fatalx(const char *, ...) printflike(1, 2);
 

@@ -74,22 +74,25 @@ main(int argc, char **argv)
 
 	/* Writing to a closed connection must be an error, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
+	log_init();
 
 	if ((cf = config_load(path, &errors)) == NULL) {
-		fputs(errors != NULL ? errors : "out of memory\n", stderr);
-		fprintf(stderr, "hellod: configuration %s has errors\n", path);
+		log_plain(LOG_LEVEL_ERROR, "%s",
+		    errors != NULL ? errors : "out of memory");
+		log_plain(LOG_LEVEL_ERROR, "hellod: configuration %s has errors",
+		    path);
 		free(errors);
 		return (HELLOD_EXIT_CONFIG);
 	}
 	if ((ps = pages_load(cf->cf_root, &cause)) == NULL) {
-		fprintf(stderr, "hellod: %s\n",
+		log_plain(LOG_LEVEL_ERROR, "hellod: %s",
 		    cause != NULL ? cause : "out of memory");
 		free(cause);
 		config_free(cf);
 		return (HELLOD_EXIT_CONFIG);
 	}
 	if (test) {
-		fprintf(stderr, "hellod: configuration %s ok\n", path);
+		log_plain(LOG_LEVEL_INFO, "hellod: configuration %s ok", path);
 		pages_free(ps);
 		config_free(cf);
 		return (0);

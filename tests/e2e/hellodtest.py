@@ -527,10 +527,13 @@ class Server:
     sleep:     value of `sleep` (default 1s)
     options:   dict of further key = value settings (value None drops a default key)
     extra:     list of raw lines appended to the config
+    env:       dict of extra environment variables for hellod, or a callable
+               env(server) returning one, called once the stderr log is open
+               (so it can use server.stderr_dev_ino())
     """
 
     def __init__(self, root=None, copy_root=False, sleep='1s', options=None,
-                 extra=None, start_timeout=10.0, shared=False):
+                 extra=None, start_timeout=10.0, shared=False, env=None):
         self.shared = shared        # shared by several cases: not stopped between cases
         self.tmpdir = make_tempdir()
         if copy_root:
@@ -541,6 +544,7 @@ class Server:
         self.options.update(options or {})
         self.extra = list(extra or [])
         self.start_timeout = start_timeout
+        self.env = env
         self.conf = os.path.join(self.tmpdir, 'hellod.conf')
         self.stderr_path = os.path.join(self.tmpdir, 'stderr.log')
         self.proc = None
@@ -572,8 +576,13 @@ class Server:
             if self._stderr_file:
                 self._stderr_file.close()
             self._stderr_file = open(self.stderr_path, 'wb')
+            env = None
+            if self.env is not None:
+                extra = self.env(self) if callable(self.env) else self.env
+                env = dict(os.environ, **extra)
             self.proc = subprocess.Popen([HELLOD, '-c', self.conf], stdin=subprocess.DEVNULL,
-                                         stdout=self._stderr_file, stderr=self._stderr_file)
+                                         stdout=self._stderr_file, stderr=self._stderr_file,
+                                         env=env)
             _live_servers.append(self)
             try:
                 self._wait_ready()
@@ -683,6 +692,11 @@ class Server:
                 return needle.search(text)
             return needle in text
         return wait_for(found, timeout, 0.05)
+
+    def stderr_dev_ino(self):
+        """'DEV:INO' of hellod's stderr file, as systemd puts it in JOURNAL_STREAM."""
+        st = os.fstat(self._stderr_file.fileno())
+        return '%d:%d' % (st.st_dev, st.st_ino)
 
     def stderr_tail(self, n=1500):
         return self.stderr_text()[-n:]
