@@ -3,8 +3,8 @@
  * slow request holding up any other.
  *
  * main() reads the command line, loads the config and pages, opens the
- * listeners and runs the loop until a graceful shutdown. It runs in the
- * foreground and never forks.
+ * listeners, says it is ready and runs the loop until a graceful
+ * shutdown. It runs in the foreground and never forks.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -60,7 +60,8 @@ main(int argc, char **argv)
 			config_usage(stdout);
 			return (0);
 		case 'V':
-			printf("hellod %s\n", PACKAGE_VERSION);
+			printf("hellod %s (%csystemd)\n", PACKAGE_VERSION,
+			    systemd_available() ? '+' : '-');
 			return (0);
 		default:
 			usage(stderr);
@@ -109,8 +110,11 @@ main(int argc, char **argv)
 		server_free(&s);
 		return (HELLOD_EXIT_OSERR);
 	}
-	log_info("hellod %s ready: %zu listener(s), root %s", PACKAGE_VERSION,
-	    s.s_nlisteners, s.s_cf->cf_root);
+	if (server_ready(&s) == -1) {
+		log_error("cannot set up the watchdog timer");
+		server_free(&s);
+		return (HELLOD_EXIT_OSERR);
+	}
 	if (server_run(&s) == -1) {
 		log_error("event loop failed");
 		server_free(&s);
