@@ -95,22 +95,70 @@ server_init(struct server *s, struct config *cf, struct pages *ps)
 	return (0);
 }
 
-/* Open a listener for every `listen` address. */
+/* Serve on the n sockets systemd passed; the `listen` keys are ignored. */
+static int
+server_adopt(struct server *s, int n, char **cause)
+{
+	int	i, fd, r;
+
+	for (i = 0; i < n; i++) {
+		fd = SYSTEMD_LISTEN_FDS_START + i;
+		if ((r = systemd_is_socket_inet(fd)) <= 0) {
+			if (asprintf(cause, "socket-activated fd %d: %s", fd,
+			    r < 0 ? strerror(-r) : "not a listening TCP "
+			    "socket (hellod needs ListenStream= with an "
+			    "IP address)") == -1)
+				*cause = NULL;
+			return (HELLOD_EXIT_CONFIG);
+		}
+	}
+	log_info("using %d socket-activated fd(s) from systemd: the %zu "
+	    "`listen` key(s) in %s are ignored", n, s->s_cf->cf_nlisten,
+	    s->s_cf->cf_path);
+	for (i = 0; i < n; i++) {
+		if (listener_adopt(s, SYSTEMD_LISTEN_FDS_START + i,
+		    &s->s_listeners[i], cause) == -1)
+			return (HELLOD_EXIT_OSERR);
+		s->s_nlisteners++;
+	}
+	s->s_activated = 1;
+	return (0);
+}
+
+/*
+ * Open the listeners: on the sockets systemd passed, if any, else on
+ * every `listen` address. Returns 0, or the exit status to leave with
+ * and a cause: HELLOD_EXIT_CONFIG for a passed socket hellod cannot
+ * serve on (the .socket unit must be fixed; retrying cannot help),
+ * HELLOD_EXIT_OSERR for failures to bind or listen.
+ */
 int
 server_listen(struct server *s, char **cause)
 {
-	size_t	i;
+	size_t	i, n;
+	int	nfds;
 
-	s->s_listeners = calloc(s->s_cf->cf_nlisten, sizeof *s->s_listeners);
-	if (s->s_listeners == NULL) {
-		*cause = strdup("out of memory");
-		return (-1);
+	*cause = NULL;
+	if ((nfds = systemd_listen_fds()) < 0) {
+		if (asprintf(cause, "sd_listen_fds: %s", strerror(-nfds)) == -1)
+			*cause = NULL;
+		return (HELLOD_EXIT_OSERR);
 	}
-	for (i = 0; i < s->s_cf->cf_nlisten; i++) {
-		if (listener_open(s, &s->s_cf->cf_listen[i],
-		    &s->s_listeners[i], cause) == -1)
-			return (-1);
-		s->s_nlisteners++;
+	n = nfds > 0 ? (size_t)nfds : s->s_cf->cf_nlisten;
+	if ((s->s_listeners = calloc(n, sizeof *s->s_listeners)) == NULL) {
+		*cause = strdup("out of memory");
+		return (HELLOD_EXIT_OSERR);
+	}
+	if (nfds > 0) {
+		if ((nfds = server_adopt(s, nfds, cause)) != 0)
+			return (nfds);
+	} else {
+		for (i = 0; i < n; i++) {
+			if (listener_open(s, &s->s_cf->cf_listen[i],
+			    &s->s_listeners[i], cause) == -1)
+				return (HELLOD_EXIT_OSERR);
+			s->s_nlisteners++;
+		}
 	}
 	s->s_accepting = 1;
 	return (0);
@@ -327,7 +375,8 @@ server_conn_closed(struct server *s)
 
 /*
  * SIGHUP: load the config and pages anew; keep the running ones if
- * either fails. Addresses cannot change without a restart. systemd hears
+ * either fails. Addresses cannot change without a restart; with sockets
+ * from systemd, the `listen` keys do not matter at all. systemd hears
  * RELOADING=1 first and READY=1 after, with a STATUS= saying how it went.
  */
 void
@@ -366,7 +415,11 @@ server_reload(struct server *s)
 		config_free(ncf);
 		return;
 	}
-	if (!config_same_listen(ocf, ncf)) {
+	if (s->s_activated) {
+		if (!config_same_listen(ocf, ncf))
+			log_info("listen keys changed: ignored, serving on the "
+			    "sockets passed by systemd");
+	} else if (!config_same_listen(ocf, ncf)) {
 		log_warnx("listen addresses changed: restart hellod to apply");
 		/* Keep describing the sockets we really have. */
 		tla = ncf->cf_listen;

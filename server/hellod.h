@@ -270,6 +270,8 @@ struct listener {
 
 int		 listener_open(struct server *, const struct listen_addr *,
 		     struct listener *, char **);
+int		 listener_adopt(struct server *, int, struct listener *,
+		     char **);
 void		 listener_close(struct listener *);
 void		 listener_enable(struct server *, int);
 void		 listener_format(const struct sockaddr *, socklen_t, char *,
@@ -390,6 +392,7 @@ struct server {
 	struct timeval		 s_tv_header_raw;
 	struct timeval		 s_tv_keepalive_raw;
 
+	int			 s_activated;	/* sockets from systemd */
 	struct event		*s_watchdog;	/* WATCHDOG=1 pings */
 
 	int			 s_stopping;

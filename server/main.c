@@ -3,8 +3,9 @@
  * slow request holding up any other.
  *
  * main() reads the command line, loads the config and pages, opens the
- * listeners, says it is ready and runs the loop until a graceful
- * shutdown. It runs in the foreground and never forks.
+ * listeners (or takes systemd's sockets), says it is ready and runs the
+ * loop until a graceful shutdown. It runs in the foreground and never
+ * forks.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -45,7 +46,7 @@ main(int argc, char **argv)
 	struct pages	*ps;
 	struct server	 s;
 	char		*errors, *cause;
-	int		 ch, test = 0;
+	int		 ch, status, test = 0;
 
 	while ((ch = getopt_long(argc, argv, "c:thV", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -104,11 +105,11 @@ main(int argc, char **argv)
 		server_free(&s);
 		return (HELLOD_EXIT_OSERR);
 	}
-	if (server_listen(&s, &cause) == -1) {
+	if ((status = server_listen(&s, &cause)) != 0) {
 		log_error("%s", cause != NULL ? cause : "out of memory");
 		free(cause);
 		server_free(&s);
-		return (HELLOD_EXIT_OSERR);
+		return (status);
 	}
 	if (server_ready(&s) == -1) {
 		log_error("cannot set up the watchdog timer");
