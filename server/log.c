@@ -76,6 +76,7 @@ log_set_journal(int on)
 	log_journal = on;
 }
 
+/* Is the journal format on? */
 int
 log_get_journal(void)
 {
