@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """Documentation stays in step with the program: every config key printed by
-`hellod -h` is documented in README.md (table row) and in conf/hellod.conf."""
+`hellod -h` is documented in README.md (table row), in conf/hellod.conf and,
+with the same default, in the hellod.conf(5) man page; hellod(8) documents
+the options and exit codes; both man pages render without warnings."""
 
 import os
 import re
+import shutil
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -14,11 +18,22 @@ from hellodtest import check  # noqa: E402
 run = ht.Runner('test_docs', script_timeout=60)
 README = os.path.join(ht.SRCDIR, 'README.md')
 CONF = os.path.join(ht.SRCDIR, 'conf', 'hellod.conf')
+# The man pages as built (make fills in the configured paths, e.g. the
+# default `root`), so their defaults must equal what this hellod prints.
+MAN8 = os.path.join(ht.BUILDDIR, 'man', 'hellod.8')
+MAN5 = os.path.join(ht.BUILDDIR, 'man', 'hellod.conf.5')
+HEADER = os.path.join(ht.SRCDIR, 'server', 'hellod.h')
 
 
 def help_keys():
     """Keys from the table after `Configuration keys:` in `hellod -h`: the first
     word of each indented line up to the first non-indented line."""
+    return list(help_defaults())
+
+
+def help_defaults():
+    """{key: default} from `hellod -h`'s key table, in table order: the
+    second word of each key line (defaults contain no blanks)."""
     p = ht.run_hellod(['-h'])
     check(p.returncode == 0, 'hellod -h exited %d' % p.returncode)
     lines = p.stdout.splitlines()
@@ -28,7 +43,7 @@ def help_keys():
             start = i + 1
             break
     check(start is not None, 'no "Configuration keys:" line in hellod -h: %r' % p.stdout[-600:])
-    keys = []
+    keys = {}
     for line in lines[start:]:
         if not line.strip():
             if keys:
@@ -36,9 +51,28 @@ def help_keys():
             continue
         if not line[0].isspace():
             break
-        word = line.split()[0]
-        if re.match(r'^[a-z][a-z0-9_]*$', word):
-            keys.append(word)
+        words = line.split()
+        if re.match(r'^[a-z][a-z0-9_]*$', words[0]):
+            check(len(words) >= 2, 'hellod -h: no default on %r' % line)
+            check(words[0] not in keys, 'keys listed twice: %s' % words[0])
+            keys[words[0]] = words[1]
+    return keys
+
+
+def man_keys():
+    """{key: [defaults]} from the KEYS section of the built hellod.conf(5):
+    each `.It Ic KEY ...` entry must hold `Default:` followed by a line
+    `.Ql VALUE .` (see the comment at the top of man/hellod.conf.5.in)."""
+    text = read(MAN5)
+    m = re.search(r'(?ms)^\.Sh KEYS\n(.*?)^\.Sh ', text)
+    check(m is not None, '%s: no ".Sh KEYS" section' % MAN5)
+    entries = re.split(r'(?m)^\.It Ic ', m.group(1))[1:]
+    check(entries, '%s: no ".It Ic KEY" entries in KEYS' % MAN5)
+    keys = {}
+    for e in entries:
+        name = e.split()[0]
+        check(name not in keys, '%s: key %s documented twice' % (MAN5, name))
+        keys[name] = re.findall(r'(?m)^Default:\n\.Ql (\S+) \.$', e)
     return keys
 
 
@@ -83,6 +117,77 @@ def conf_mentions_only_known_keys():
     unknown = sorted({m.group(2) for m in re.finditer(r'(?m)^\s*(#\s*)?([a-z_]+)\s*=', text)}
                      - keys)
     check(not unknown, 'conf/hellod.conf sets or documents unknown keys %s' % unknown)
+
+
+@run.case
+def man_documents_every_key_with_its_default():
+    want = help_defaults()
+    got = man_keys()
+    ht.note('hellod.conf.5 keys: %s' % ' '.join(got))
+    missing = [k for k in want if k not in got]
+    check(not missing, 'hellod.conf.5 KEYS lacks %s' % missing)
+    extra = sorted(set(got) - set(want))
+    check(not extra, 'hellod.conf.5 documents keys hellod does not know: %s' % extra)
+    wrong = ['%s: man %s, hellod -h %r' % (k, got[k] or 'no "Default:" line', want[k])
+             for k in want if got[k] != [want[k]]]
+    check(not wrong, 'hellod.conf.5 defaults differ from hellod -h: %s' % '; '.join(wrong))
+
+
+def help_options():
+    """The single-letter options of the `usage:` line of `hellod -h`."""
+    p = ht.run_hellod(['-h'])
+    m = re.search(r'(?m)^usage: hellod (.*)$', p.stdout)
+    check(m is not None, 'no "usage: hellod" line in hellod -h')
+    opts = re.findall(r'\[-([A-Za-z])\b', m.group(1))
+    check(opts, 'no options in %r' % m.group(0))
+    return opts
+
+
+@run.case
+def man8_documents_options_and_exit_codes():
+    text = read(MAN8)
+    opts = help_options()
+    missing = [o for o in opts if not re.search(r'(?m)^\.It Fl %s\b' % o, text)]
+    check(not missing, 'hellod.8 has no ".It Fl X" entry for options %s' % missing)
+    # Every HELLOD_EXIT_* code of hellod.h, and 0, in the EXIT STATUS list.
+    codes = ['0'] + re.findall(r'(?m)^#define\s+HELLOD_EXIT_\w+\s+(\d+)', read(HEADER))
+    check(len(codes) > 1, 'no HELLOD_EXIT_* in %s' % HEADER)
+    m = re.search(r'(?ms)^\.Sh EXIT STATUS\n(.*?)^\.Sh ', text)
+    check(m is not None, 'hellod.8: no EXIT STATUS section')
+    listed = re.findall(r'(?m)^\.It (\d+)$', m.group(1))
+    check(sorted(listed, key=int) == sorted(codes, key=int),
+          'hellod.8 EXIT STATUS lists %s, hellod.h has %s' % (listed, codes))
+
+
+def render_warnings(page):
+    """Warnings from formatting page as man(1) does on Debian (groff with
+    -mandoc, every warning on) and, when installed, from `mandoc -T lint`
+    at level warning (style hints are not counted)."""
+    out = []
+    env = dict(os.environ, LC_ALL='C.UTF-8', MANWIDTH='80')
+    p = subprocess.run(['groff', '-mandoc', '-Tutf8', '-ww', '-z', page],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                       timeout=30, env=env)
+    if p.returncode != 0 or p.stderr.strip():
+        out.append('groff rc %d: %s' % (p.returncode, p.stderr.strip()))
+    if shutil.which('mandoc'):
+        p = subprocess.run(['mandoc', '-T', 'lint', '-W', 'warning', page],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True, timeout=30, env=env)
+        if p.returncode != 0 or p.stdout.strip():
+            out.append('mandoc -T lint rc %d: %s' % (p.returncode, p.stdout.strip()))
+    return out
+
+
+@run.case
+def man_pages_render_without_warnings():
+    check(shutil.which('groff'), 'groff not found: install groff-base (man-db needs it)')
+    if not shutil.which('mandoc'):
+        ht.note('mandoc not installed: only groff checks the pages')
+    for page in (MAN8, MAN5):
+        read(page)
+        bad = render_warnings(page)
+        check(not bad, '%s: %s' % (page, ' | '.join(bad)))
 
 
 @run.case
