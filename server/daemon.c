@@ -2,6 +2,9 @@
  * The server as a whole: the event base, signals as loop events, reload
  * (parse the new config and pages first, swap only if both are good),
  * graceful shutdown, and the accept gate (max_connections, EMFILE).
+ * It tells systemd (systemd.c) about each of these: READY=1 once serving,
+ * RELOADING=1 then READY=1 around a reload, STOPPING=1 on shutdown, and
+ * WATCHDOG=1 from a loop timer while the loop runs.
  *
  * libevent runs signal callbacks from the loop, not from the handler, so
  * reload and shutdown here may do any work they like.
@@ -18,6 +21,7 @@
 static void	server_signal_cb(evutil_socket_t, short, void *);
 static void	server_retry_cb(evutil_socket_t, short, void *);
 static void	server_stop_timer_cb(evutil_socket_t, short, void *);
+static void	server_watchdog_cb(evutil_socket_t, short, void *);
 
 /* Milliseconds to a timeval. */
 static void
@@ -91,25 +95,150 @@ server_init(struct server *s, struct config *cf, struct pages *ps)
 	return (0);
 }
 
-/* Open a listener for every `listen` address. */
+/* Serve on the n sockets systemd passed; the `listen` keys are ignored. */
+static int
+server_adopt(struct server *s, int n, char **cause)
+{
+	int	i, fd, r;
+
+	for (i = 0; i < n; i++) {
+		fd = SYSTEMD_LISTEN_FDS_START + i;
+		if ((r = systemd_is_socket_inet(fd)) <= 0) {
+			if (asprintf(cause, "socket-activated fd %d: %s", fd,
+			    r < 0 ? strerror(-r) : "not a listening TCP "
+			    "socket (hellod needs ListenStream= with an "
+			    "IP address)") == -1)
+				*cause = NULL;
+			return (HELLOD_EXIT_CONFIG);
+		}
+	}
+	log_info("using %d socket-activated fd(s) from systemd: the %zu "
+	    "`listen` key(s) in %s are ignored", n, s->s_cf->cf_nlisten,
+	    s->s_cf->cf_path);
+	for (i = 0; i < n; i++) {
+		if (listener_adopt(s, SYSTEMD_LISTEN_FDS_START + i,
+		    &s->s_listeners[i], cause) == -1)
+			return (HELLOD_EXIT_OSERR);
+		s->s_nlisteners++;
+	}
+	s->s_activated = 1;
+	return (0);
+}
+
+/*
+ * Open the listeners: on the sockets systemd passed, if any, else on
+ * every `listen` address. Returns 0, or the exit status to leave with
+ * and a cause: HELLOD_EXIT_CONFIG for a passed socket hellod cannot
+ * serve on (the .socket unit must be fixed; retrying cannot help),
+ * HELLOD_EXIT_OSERR for failures to bind or listen.
+ */
 int
 server_listen(struct server *s, char **cause)
 {
-	size_t	i;
+	size_t	i, n;
+	int	nfds;
 
-	s->s_listeners = calloc(s->s_cf->cf_nlisten, sizeof *s->s_listeners);
-	if (s->s_listeners == NULL) {
-		*cause = strdup("out of memory");
-		return (-1);
+	*cause = NULL;
+	if ((nfds = systemd_listen_fds()) < 0) {
+		if (asprintf(cause, "sd_listen_fds: %s", strerror(-nfds)) == -1)
+			*cause = NULL;
+		return (HELLOD_EXIT_OSERR);
 	}
-	for (i = 0; i < s->s_cf->cf_nlisten; i++) {
-		if (listener_open(s, &s->s_cf->cf_listen[i],
-		    &s->s_listeners[i], cause) == -1)
-			return (-1);
-		s->s_nlisteners++;
+	n = nfds > 0 ? (size_t)nfds : s->s_cf->cf_nlisten;
+	if ((s->s_listeners = calloc(n, sizeof *s->s_listeners)) == NULL) {
+		*cause = strdup("out of memory");
+		return (HELLOD_EXIT_OSERR);
+	}
+	if (nfds > 0) {
+		if ((nfds = server_adopt(s, nfds, cause)) != 0)
+			return (nfds);
+	} else {
+		for (i = 0; i < n; i++) {
+			if (listener_open(s, &s->s_cf->cf_listen[i],
+			    &s->s_listeners[i], cause) == -1)
+				return (HELLOD_EXIT_OSERR);
+			s->s_nlisteners++;
+		}
 	}
 	s->s_accepting = 1;
 	return (0);
+}
+
+/* "serving on ADDR, ADDR, root DIR", for systemd's STATUS=. */
+static void
+server_status(struct server *s, char *buf, size_t size)
+{
+	size_t	i, len;
+
+	len = (size_t)snprintf(buf, size, "serving on");
+	for (i = 0; i < s->s_nlisteners && len < size; i++) {
+		len += (size_t)snprintf(buf + len, size - len, "%s %s",
+		    i > 0 ? "," : "", s->s_listeners[i].l_name);
+	}
+	if (len < size)
+		snprintf(buf + len, size - len, ", root %s", s->s_cf->cf_root);
+}
+
+/*
+ * Listeners are bound and the pages loaded: log it, tell systemd, and
+ * start the watchdog pings if systemd wants them (WatchdogSec=). They come
+ * from a loop timer at half the interval, so a stuck loop stops them and
+ * systemd restarts hellod.
+ */
+int
+server_ready(struct server *s)
+{
+	struct timeval	tv;
+	uint64_t	usec;
+	char		status[512];
+	int		r;
+
+	log_info("hellod %s ready: %zu listener(s), root %s", PACKAGE_VERSION,
+	    s->s_nlisteners, s->s_cf->cf_root);
+	server_status(s, status, sizeof status);
+	systemd_notify("READY=1\nSTATUS=%s", status);
+
+	if ((r = systemd_watchdog_usec(&usec)) < 0) {
+		log_warnx("WATCHDOG_USEC: %s: not sending watchdog pings",
+		    strerror(-r));
+		return (0);
+	}
+	if (r == 0)
+		return (0);
+	log_info("systemd watchdog: %llu ms, sending WATCHDOG=1 every %llu ms",
+	    (unsigned long long)(usec / 1000),
+	    (unsigned long long)(usec / 2000));
+	usec /= 2;
+	if (usec < 1000)
+		usec = 1000;	/* a zero timer would spin the loop */
+	tv.tv_sec = (time_t)(usec / 1000000);
+	tv.tv_usec = (suseconds_t)(usec % 1000000);
+	s->s_watchdog = event_new(s->s_base, -1, EV_PERSIST,
+	    server_watchdog_cb, s);
+	if (s->s_watchdog == NULL || event_add(s->s_watchdog, &tv) == -1)
+		return (-1);
+	return (0);
+}
+
+/* The loop is running: ping systemd's watchdog. */
+static void
+server_watchdog_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	systemd_notify_watchdog();
+}
+
+/*
+ * A reload failed for why (the first error): tell systemd the reload is
+ * over, and that the previous configuration still serves.
+ */
+static void
+server_reload_failed(const char *why)
+{
+	systemd_notify("READY=1\nSTATUS=reload failed: %s; serving the "
+	    "previous configuration", why);
 }
 
 /* Run the loop until shutdown. */
@@ -140,6 +269,8 @@ server_free(struct server *s)
 		event_free(s->s_accept_retry);
 	if (s->s_stop_timer != NULL)
 		event_free(s->s_stop_timer);
+	if (s->s_watchdog != NULL)
+		event_free(s->s_watchdog);
 	if (s->s_base != NULL)
 		event_base_free(s->s_base);
 	pages_free(s->s_pages);
@@ -244,7 +375,9 @@ server_conn_closed(struct server *s)
 
 /*
  * SIGHUP: load the config and pages anew; keep the running ones if
- * either fails. Addresses cannot change without a restart.
+ * either fails. Addresses cannot change without a restart; with sockets
+ * from systemd, the `listen` keys do not matter at all. systemd hears
+ * RELOADING=1 first and READY=1 after, with a STATUS= saying how it went.
  */
 void
 server_reload(struct server *s)
@@ -253,27 +386,40 @@ server_reload(struct server *s)
 	struct pages		*nps;
 	struct listen_addr	*tla;
 	size_t			 tn;
-	char			*errors, *cause, *line, *save;
+	char			*errors, *cause, *line, *save, *first;
+	char			 status[512];
 
+	systemd_notify_reloading();
 	log_info("reloading configuration from %s", ocf->cf_path);
 	if ((ncf = config_load(ocf->cf_path, &errors)) == NULL) {
 		log_error("reload failed, keeping running config");
+		first = NULL;
 		if (errors != NULL) {
 			for (line = strtok_r(errors, "\n", &save); line != NULL;
-			    line = strtok_r(NULL, "\n", &save))
+			    line = strtok_r(NULL, "\n", &save)) {
+				if (first == NULL)
+					first = line;
 				log_error("%s", line);
+			}
 		}
+		server_reload_failed(first != NULL ? first :
+		    errors != NULL ? "configuration errors" : "out of memory");
 		free(errors);
 		return;
 	}
 	if ((nps = pages_load(ncf->cf_root, &cause)) == NULL) {
 		log_error("reload failed, keeping running config: %s",
 		    cause != NULL ? cause : "out of memory");
+		server_reload_failed(cause != NULL ? cause : "out of memory");
 		free(cause);
 		config_free(ncf);
 		return;
 	}
-	if (!config_same_listen(ocf, ncf)) {
+	if (s->s_activated) {
+		if (!config_same_listen(ocf, ncf))
+			log_info("listen keys changed: ignored, serving on the "
+			    "sockets passed by systemd");
+	} else if (!config_same_listen(ocf, ncf)) {
 		log_warnx("listen addresses changed: restart hellod to apply");
 		/* Keep describing the sockets we really have. */
 		tla = ncf->cf_listen;
@@ -295,6 +441,8 @@ server_reload(struct server *s)
 		server_accept_update(s);
 	}
 	log_info("reloaded configuration from %s", ncf->cf_path);
+	server_status(s, status, sizeof status);
+	systemd_notify("READY=1\nSTATUS=reloaded: %s", status);
 }
 
 /*
@@ -323,10 +471,13 @@ server_stop(struct server *s)
 		conn_shutdown(c);
 	}
 	if (s->s_nconns == 0) {
+		systemd_notify("STOPPING=1\nSTATUS=stopping");
 		log_info("shutting down: no connections to drain");
 		event_base_loopexit(s->s_base, NULL);
 		return;
 	}
+	systemd_notify("STOPPING=1\nSTATUS=stopping: draining %zu "
+	    "connection(s)", s->s_nconns);
 	log_info("shutting down: draining %zu connection(s), at most %llu ms",
 	    s->s_nconns, (unsigned long long)s->s_cf->cf_shutdown_timeout);
 	server_ms_tv(s->s_cf->cf_shutdown_timeout, &tv);

@@ -99,6 +99,47 @@ fail:
 	return (-1);
 }
 
+/*
+ * Serve on fd, a socket systemd passed already bound and listening (the
+ * caller has checked it with systemd_is_socket_inet()). systemd leaves
+ * O_NONBLOCK off unless the .socket unit asks for it, and libevent needs
+ * it on. The listener owns fd from here on, even on failure.
+ */
+int
+listener_adopt(struct server *s, int fd, struct listener *l, char **cause)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen = sizeof ss;
+
+	memset(l, 0, sizeof *l);
+	l->l_srv = s;
+	if (evutil_make_socket_nonblocking(fd) == -1 ||
+	    evutil_make_socket_closeonexec(fd) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &sslen) == -1) {
+		if (asprintf(cause, "socket-activated fd %d: %s", fd,
+		    strerror(errno)) == -1)
+			*cause = NULL;
+		close(fd);
+		return (-1);
+	}
+	listener_format((struct sockaddr *)&ss, sslen, l->l_name,
+	    sizeof l->l_name);
+
+	/* Backlog 0: the socket is already listening. */
+	l->l_lev = evconnlistener_new(s->s_base, listener_accept_cb, l,
+	    LEV_OPT_CLOSE_ON_FREE, 0, fd);
+	if (l->l_lev == NULL) {
+		close(fd);
+		if (asprintf(cause, "socket-activated fd %d: cannot create "
+		    "listener", fd) == -1)
+			*cause = NULL;
+		return (-1);
+	}
+	evconnlistener_set_error_cb(l->l_lev, listener_error_cb);
+	log_info("listening on %s (socket-activated fd %d)", l->l_name, fd);
+	return (0);
+}
+
 /* Stop listening and close the socket. */
 void
 listener_close(struct listener *l)

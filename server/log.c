@@ -3,25 +3,110 @@
  *
  *	2026-11-21T21:20:46.123Z [warn] message
  *
+ * or, when stderr is the systemd journal (log_init() found $JOURNAL_STREAM
+ * naming stderr's device and inode), the line's syslog priority and no
+ * timestamp, which the journal adds itself (sd-daemon(3)):
+ *
+ *	<4>message
+ *
  * log_warn() appends strerror(errno) and keeps errno; log_warnx() does not.
  * fatal() and fatalx() are for start-up and impossible states only.
  */
+#include <sys/types.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "hellod.h"
 
 static int	log_level = LOG_LEVEL_INFO;
+static int	log_journal;	/* stderr is the journal: "<N>" lines */
 
 static const char *log_names[] = { "error", "warn", "info", "debug" };
+static const int   log_prios[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 
-static void	log_vline(const char *, int, const char *, va_list)
-		    printflike(3, 0);
+static void	log_vline(int, const char *, int, const char *, va_list)
+		    printflike(4, 0);
+
+/*
+ * Does $JOURNAL_STREAM (env, "DEV:INO" in decimal, as systemd sets it for
+ * a service whose stdout or stderr is connected to the journal) name the
+ * file with this device and inode? Anything malformed is no.
+ */
+int
+log_journal_match(const char *env, dev_t dev, ino_t ino)
+{
+	unsigned long long	 d, i;
+	char			*end;
+
+	if (env == NULL || !isdigit((unsigned char)env[0]))
+		return (0);
+	errno = 0;
+	d = strtoull(env, &end, 10);
+	if (errno != 0 || *end != ':' || !isdigit((unsigned char)end[1]))
+		return (0);
+	i = strtoull(end + 1, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return (0);
+	return (d == (unsigned long long)dev && i == (unsigned long long)ino);
+}
+
+/* At start-up: use the journal format if stderr is the journal. */
+void
+log_init(void)
+{
+	struct stat	st;
+
+	log_journal = fstat(STDERR_FILENO, &st) == 0 &&
+	    log_journal_match(getenv("JOURNAL_STREAM"), st.st_dev, st.st_ino);
+}
+
+/* Force the journal format on or off. */
+void
+log_set_journal(int on)
+{
+	log_journal = on;
+}
+
+/* Is the journal format on? */
+int
+log_get_journal(void)
+{
+	return (log_journal);
+}
+
+/*
+ * The start of a line: "<prio>" for the journal, else the UTC time of tv
+ * and the tag, "2026-11-21T21:20:46.123Z [tag] ". Returns its length.
+ */
+size_t
+log_prefix(char *buf, size_t size, int journal, int prio, const char *tag,
+    const struct timeval *tv)
+{
+	struct tm	tm;
+	char		stamp[32];
+	int		n;
+
+	if (journal)
+		n = snprintf(buf, size, "<%d>", prio);
+	else {
+		gmtime_r(&tv->tv_sec, &tm);
+		strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+		n = snprintf(buf, size, "%s.%03ldZ [%s] ", stamp,
+		    (long)(tv->tv_usec / 1000), tag);
+	}
+	if (n < 0)
+		return (0);
+	return ((size_t)n < size ? (size_t)n : size - 1);
+}
 
 /* Set the most verbose level that is printed. */
 void
@@ -45,24 +130,25 @@ log_level_name(int level)
 	return (log_names[level]);
 }
 
-/* Write one line: timestamp, tag, message, and strerror(err) if err. */
+/*
+ * Write one line: prefix, message, and strerror(err) if err. One fputs
+ * of the whole line, so that lines never interleave in the journal.
+ */
 static void
-log_vline(const char *tag, int err, const char *fmt, va_list ap)
+log_vline(int prio, const char *tag, int err, const char *fmt, va_list ap)
 {
 	struct timeval	 tv;
-	struct tm	 tm;
-	char		 stamp[32], msg[1024];
+	char		 prefix[64], msg[1024], line[1280];
 
 	gettimeofday(&tv, NULL);
-	gmtime_r(&tv.tv_sec, &tm);
-	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+	log_prefix(prefix, sizeof prefix, log_journal, prio, tag, &tv);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	if (err != 0)
-		fprintf(stderr, "%s.%03ldZ [%s] %s: %s\n", stamp,
-		    (long)(tv.tv_usec / 1000), tag, msg, strerror(err));
+		snprintf(line, sizeof line, "%s%s: %s\n", prefix, msg,
+		    strerror(err));
 	else
-		fprintf(stderr, "%s.%03ldZ [%s] %s\n", stamp,
-		    (long)(tv.tv_usec / 1000), tag, msg);
+		snprintf(line, sizeof line, "%s%s\n", prefix, msg);
+	fputs(line, stderr);
 }
 
 #define LOG_BODY(level, err) do {					\
@@ -70,7 +156,7 @@ log_vline(const char *tag, int err, const char *fmt, va_list ap)
 	if (log_level < (level))					\
 		break;							\
 	va_start(ap, fmt);						\
-	log_vline(log_names[level], (err), fmt, ap);			\
+	log_vline(log_prios[level], log_names[level], (err), fmt, ap);	\
 	va_end(ap);							\
 } while (0)
 
@@ -117,8 +203,41 @@ log_access(const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	log_vline("access", 0, fmt, ap);
+	log_vline(LOG_INFO, "access", 0, fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * Text for the user at start-up (config errors, "configuration ok"): each
+ * line as it is, with only the journal's "<prio>" prefix when stderr is the
+ * journal. Not filtered by log_level.
+ */
+void
+log_plain(int level, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*text, *line, *nl;
+	int	 prio = log_prios[level];
+
+	va_start(ap, fmt);
+	if (vasprintf(&text, fmt, ap) == -1)
+		text = NULL;
+	va_end(ap);
+	if (text == NULL) {
+		fputs("out of memory\n", stderr);
+		return;
+	}
+	for (line = text; *line != '\0'; line = nl + 1) {
+		if ((nl = strchr(line, '\n')) != NULL)
+			*nl = '\0';
+		if (log_journal)
+			fprintf(stderr, "<%d>%s\n", prio, line);
+		else
+			fprintf(stderr, "%s\n", line);
+		if (nl == NULL)
+			break;
+	}
+	free(text);
 }
 
 /* Log with strerror(errno) and exit. */
@@ -129,7 +248,7 @@ fatal(const char *fmt, ...)
 	int	saved = errno;
 
 	va_start(ap, fmt);
-	log_vline("error", saved, fmt, ap);
+	log_vline(LOG_ERR, "error", saved, fmt, ap);
 	va_end(ap);
 	exit(1);
 }
@@ -141,7 +260,7 @@ fatalx(const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	log_vline("error", 0, fmt, ap);
+	log_vline(LOG_ERR, "error", 0, fmt, ap);
 	va_end(ap);
 	exit(1);
 }

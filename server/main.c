@@ -3,8 +3,9 @@
  * slow request holding up any other.
  *
  * main() reads the command line, loads the config and pages, opens the
- * listeners and runs the loop until a graceful shutdown. It runs in the
- * foreground and never forks.
+ * listeners (or takes systemd's sockets), says it is ready and runs the
+ * loop until a graceful shutdown. It runs in the foreground and never
+ * forks.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -45,7 +46,7 @@ main(int argc, char **argv)
 	struct pages	*ps;
 	struct server	 s;
 	char		*errors, *cause;
-	int		 ch, test = 0;
+	int		 ch, status, test = 0;
 
 	while ((ch = getopt_long(argc, argv, "c:thV", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -60,7 +61,8 @@ main(int argc, char **argv)
 			config_usage(stdout);
 			return (0);
 		case 'V':
-			printf("hellod %s\n", PACKAGE_VERSION);
+			printf("hellod %s (%csystemd)\n", PACKAGE_VERSION,
+			    systemd_available() ? '+' : '-');
 			return (0);
 		default:
 			usage(stderr);
@@ -74,22 +76,25 @@ main(int argc, char **argv)
 
 	/* Writing to a closed connection must be an error, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
+	log_init();
 
 	if ((cf = config_load(path, &errors)) == NULL) {
-		fputs(errors != NULL ? errors : "out of memory\n", stderr);
-		fprintf(stderr, "hellod: configuration %s has errors\n", path);
+		log_plain(LOG_LEVEL_ERROR, "%s",
+		    errors != NULL ? errors : "out of memory");
+		log_plain(LOG_LEVEL_ERROR, "hellod: configuration %s has errors",
+		    path);
 		free(errors);
 		return (HELLOD_EXIT_CONFIG);
 	}
 	if ((ps = pages_load(cf->cf_root, &cause)) == NULL) {
-		fprintf(stderr, "hellod: %s\n",
+		log_plain(LOG_LEVEL_ERROR, "hellod: %s",
 		    cause != NULL ? cause : "out of memory");
 		free(cause);
 		config_free(cf);
 		return (HELLOD_EXIT_CONFIG);
 	}
 	if (test) {
-		fprintf(stderr, "hellod: configuration %s ok\n", path);
+		log_plain(LOG_LEVEL_INFO, "hellod: configuration %s ok", path);
 		pages_free(ps);
 		config_free(cf);
 		return (0);
@@ -100,14 +105,17 @@ main(int argc, char **argv)
 		server_free(&s);
 		return (HELLOD_EXIT_OSERR);
 	}
-	if (server_listen(&s, &cause) == -1) {
+	if ((status = server_listen(&s, &cause)) != 0) {
 		log_error("%s", cause != NULL ? cause : "out of memory");
 		free(cause);
 		server_free(&s);
+		return (status);
+	}
+	if (server_ready(&s) == -1) {
+		log_error("cannot set up the watchdog timer");
+		server_free(&s);
 		return (HELLOD_EXIT_OSERR);
 	}
-	log_info("hellod %s ready: %zu listener(s), root %s", PACKAGE_VERSION,
-	    s.s_nlisteners, s.s_cf->cf_root);
 	if (server_run(&s) == -1) {
 		log_error("event loop failed");
 		server_free(&s);

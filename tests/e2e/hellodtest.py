@@ -12,11 +12,14 @@ Provided here:
               so keep-alive and pipelining can be checked
   Response    one parsed response
   Runner      runs cases, prints `ok - NAME` / `not ok - NAME: reason`, exits 0/1/77
+  Notify      an AF_UNIX datagram socket playing systemd's NOTIFY_SOCKET end
+  hellod_has_systemd / require_systemd   built with libsystemd? (from `hellod -V`)
   assorted check helpers (check, check_eq, is_imf_fixdate, fd_count, ...)
 """
 
 import atexit
 import email.utils
+import struct
 import os
 import re
 import shutil
@@ -527,10 +530,13 @@ class Server:
     sleep:     value of `sleep` (default 1s)
     options:   dict of further key = value settings (value None drops a default key)
     extra:     list of raw lines appended to the config
+    env:       dict of extra environment variables for hellod, or a callable
+               env(server) returning one, called once the stderr log is open
+               (so it can use server.stderr_dev_ino())
     """
 
     def __init__(self, root=None, copy_root=False, sleep='1s', options=None,
-                 extra=None, start_timeout=10.0, shared=False):
+                 extra=None, start_timeout=10.0, shared=False, env=None):
         self.shared = shared        # shared by several cases: not stopped between cases
         self.tmpdir = make_tempdir()
         if copy_root:
@@ -541,6 +547,7 @@ class Server:
         self.options.update(options or {})
         self.extra = list(extra or [])
         self.start_timeout = start_timeout
+        self.env = env
         self.conf = os.path.join(self.tmpdir, 'hellod.conf')
         self.stderr_path = os.path.join(self.tmpdir, 'stderr.log')
         self.proc = None
@@ -572,8 +579,13 @@ class Server:
             if self._stderr_file:
                 self._stderr_file.close()
             self._stderr_file = open(self.stderr_path, 'wb')
+            env = None
+            if self.env is not None:
+                extra = self.env(self) if callable(self.env) else self.env
+                env = dict(os.environ, **extra)
             self.proc = subprocess.Popen([HELLOD, '-c', self.conf], stdin=subprocess.DEVNULL,
-                                         stdout=self._stderr_file, stderr=self._stderr_file)
+                                         stdout=self._stderr_file, stderr=self._stderr_file,
+                                         env=env)
             _live_servers.append(self)
             try:
                 self._wait_ready()
@@ -684,6 +696,11 @@ class Server:
             return needle in text
         return wait_for(found, timeout, 0.05)
 
+    def stderr_dev_ino(self):
+        """'DEV:INO' of hellod's stderr file, as systemd puts it in JOURNAL_STREAM."""
+        st = os.fstat(self._stderr_file.fileno())
+        return '%d:%d' % (st.st_dev, st.st_ino)
+
     def stderr_tail(self, n=1500):
         return self.stderr_text()[-n:]
 
@@ -718,6 +735,103 @@ def shared_server(**kw):
         s.start()
         _shared[key] = s
     return s
+
+
+# ---------------------------------------------------------------- systemd
+
+def hellod_version():
+    """The line `hellod -V` prints, e.g. 'hellod 0.1.0 (+systemd)'."""
+    p = run_hellod(['-V'])
+    check(p.returncode == 0, 'hellod -V exited %d: %s' % (p.returncode, p.stderr))
+    return p.stdout.strip()
+
+
+def hellod_has_systemd():
+    """Was hellod built with libsystemd (configure --with-systemd)?"""
+    v = hellod_version()
+    check(re.match(r'^hellod \S+ \([+-]systemd\)$', v) is not None,
+          'hellod -V prints %r, not "hellod VERSION (+systemd)" or "(-systemd)"' % v)
+    return '(+systemd)' in v
+
+
+def require_systemd():
+    """Skip the script (exit 77) when hellod was built without libsystemd."""
+    if not hellod_has_systemd():
+        raise Skip('hellod was built without libsystemd (hellod -V: %r); '
+                   'configure --with-systemd=yes needs libsystemd-dev' % hellod_version())
+
+
+class Notify:
+    """The service manager's end of $NOTIFY_SOCKET: an AF_UNIX datagram socket
+    with SO_PASSCRED, so each datagram comes with its sender's pid.
+
+    n.env() gives the NOTIFY_SOCKET variable for the child; n.recv() returns
+    (pid, fields, text) for one datagram, fields being the VAR=value dict.
+    """
+
+    def __init__(self):
+        self.path = os.path.join(make_tempdir('hellod-notify-'), 'notify')
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+        self.log = []           # every (pid, text) received, for messages
+
+    def env(self, **extra):
+        return dict({'NOTIFY_SOCKET': self.path}, **extra)
+
+    def close(self):
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def recv(self, timeout=DEFAULT_TIMEOUT):
+        """One datagram: (pid, fields, text); None if none came within timeout."""
+        self.sock.settimeout(max(timeout, 0.001))
+        try:
+            data, anc, _, _ = self.sock.recvmsg(4096, socket.CMSG_SPACE(12))
+        except socket.timeout:
+            return None
+        pid = None
+        for level, typ, payload in anc:
+            if level == socket.SOL_SOCKET and typ == socket.SCM_CREDENTIALS:
+                pid = struct.unpack('iII', payload[:12])[0]
+        text = data.decode('utf-8', 'replace')
+        fields = {}
+        for line in text.split('\n'):
+            if '=' in line:
+                k, v = line.split('=', 1)
+                fields[k] = v
+        self.log.append((pid, text))
+        return pid, fields, text
+
+    def expect(self, key, pid, timeout=DEFAULT_TIMEOUT, skip_watchdog=True):
+        """The next datagram (WATCHDOG=1 pings skipped) must set key and come
+        from pid; returns its fields."""
+        deadline = time.monotonic() + timeout
+        while True:
+            got = self.recv(deadline - time.monotonic())
+            if got is None:
+                raise TestFailure('no %s datagram within %.1fs; received so far: %s'
+                                  % (key, timeout, _short(self.log[-6:], 600)))
+            sender, fields, text = got
+            if skip_watchdog and list(fields) == ['WATCHDOG']:
+                continue
+            check(key in fields, 'expected a %s datagram, got %r' % (key, text))
+            check_eq(sender, pid, 'sender pid (SCM_CREDENTIALS) of %r' % text)
+            return fields
+
+    def drain(self):
+        """Drop what is queued; returns the datagrams' texts."""
+        texts = []
+        while True:
+            got = self.recv(0.001)
+            if got is None:
+                return texts
+            texts.append(got[2])
 
 
 # ---------------------------------------------------------------- runner

@@ -229,8 +229,10 @@ def version():
     for opt in ('-V', '--version'):
         p = ht.run_hellod([opt])
         check_eq(p.returncode, 0, '%s exit status' % opt)
-        check(re.match(r'^hellod \d+\.\d+\S*\n?$', p.stdout),
-              '%s printed %r, want "hellod VERSION"' % (opt, p.stdout))
+        # the build's features follow: (+systemd) or (-systemd)
+        check(re.match(r'^hellod \d+\.\d+\S* \([+-]systemd\)\n?$', p.stdout),
+              '%s printed %r, want "hellod VERSION (+systemd)" or "(-systemd)"'
+              % (opt, p.stdout))
 
 
 @run.case
