@@ -1,0 +1,385 @@
+#!/usr/bin/env python3
+"""hellod under a real systemd as PID 1 (level 3 of the systemd tests).
+
+The build is installed with `make install DESTDIR=...`, then a container is
+booted from the machine's own /usr with
+
+    systemd-nspawn --directory=/ --volatile=yes --boot --private-network ...
+
+(a tmpfs root, the host /usr read-only, nothing written to the host), with the
+installed prefix and the installed hellod.service and hellod.socket bound into
+it.  The cases then drive it as a user would: start the socket, a first request
+starts the service, status shows the STATUS= line, reload keeps the main PID
+and serves a changed page (and a broken config keeps serving), the journal has
+hellod's lines with their priorities, a SIGSTOPped hellod is restarted by the
+watchdog, and stop drains a pending /sleep and closes the port.  Finally the
+container is shut down and its leftovers removed.
+
+The only change to the installed units is a test drop-in with a short
+WatchdogSec (and sanitizer options when the build has them).  Skips (77) when
+not root or when systemd-nspawn, nsenter or curl is missing.  See
+../shared/notes/systemd-testing.md for why each nspawn option is there.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import hellodtest as ht  # noqa: E402
+import nspawn  # noqa: E402
+from hellodtest import check, check_eq  # noqa: E402
+
+run = ht.Runner('test_systemd_boot', script_timeout=240, case_timeout=60)
+
+PORT = 7878                  # hellod.socket's ListenStream, in the container's own netns
+URL = 'http://127.0.0.1:%d' % PORT
+WATCHDOG_SEC = 2             # the test drop-in's WatchdogSec
+SLEEP = '1500ms'             # `sleep` in the installed config, set by the test
+
+
+# ------------------------------------------------------------------ setup
+
+class State:
+    destdir = None
+    unitdir = None
+    conf = None              # installed config (host path inside destdir)
+    page = None              # installed hello.html (host path inside destdir)
+    box = None
+    pid = None
+
+
+S = State()
+
+
+def install():
+    """make install DESTDIR=...; returns the destdir."""
+    work = ht.make_tempdir('hellod-nspawn-')
+    os.chmod(work, 0o755)    # DynamicUser's user must reach the bound files
+    dest = os.path.join(work, 'destdir')
+    env = dict(os.environ)
+    for k in ('MAKEFLAGS', 'MFLAGS', 'MAKELEVEL', 'MAKEOVERRIDES'):
+        env.pop(k, None)
+    old = os.umask(0o022)
+    try:
+        r = subprocess.run(['make', '-C', ht.BUILDDIR, 'install', 'DESTDIR=' + dest],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, env=env, timeout=120)
+    finally:
+        os.umask(old)
+    if r.returncode != 0:
+        raise ht.TestFailure('make install failed:\n%s' % r.stdout[-3000:])
+    return work, dest
+
+
+def find_one(top, name):
+    hits = []
+    for d, _, files in os.walk(top):
+        if name in files:
+            hits.append(os.path.join(d, name))
+    check(len(hits) == 1, 'expected one installed %s under %s, found %r' % (name, top, hits))
+    return hits[0]
+
+
+def exec_start(unit_text):
+    m = re.search(r'^ExecStart=(\S+)(.*)$', unit_text, re.M)
+    check(m, 'no ExecStart= in hellod.service')
+    return m.group(1), m.group(2).split()
+
+
+def binds_for(dest):
+    """Bind the installed tree at its real paths in the container.
+
+    The container's root is a tmpfs (any mount point can be made there) except
+    /usr, which is the host's, read-only: a prefix under /usr is bound one
+    level down (/usr/local), where the mount point exists.  The unit
+    directory's files are bound into /etc/systemd/system instead.
+    """
+    binds = []
+    for top in sorted(os.listdir(dest)):
+        src = os.path.join(dest, top)
+        if top == 'usr':
+            for sub in sorted(os.listdir(src)):
+                check(os.path.isdir(os.path.join('/usr', sub)),
+                      'cannot bind %s: /usr/%s does not exist on the host' % (sub, sub))
+                binds.append((os.path.join(src, sub), '/usr/' + sub))
+        elif top != 'lib':
+            binds.append((src, '/' + top))
+    return binds
+
+
+def boot():
+    work, dest = install()
+    S.destdir = dest
+    service = find_one(dest, 'hellod.service')
+    socket_unit = find_one(dest, 'hellod.socket')
+    S.unitdir = os.path.dirname(service)
+    text = open(service).read()
+    binary, args = exec_start(text)
+    check(os.access(dest + binary, os.X_OK), 'ExecStart binary %s not installed' % binary)
+    check('-c' in args, 'ExecStart does not name the config with -c: %r' % args)
+    S.conf = dest + args[args.index('-c') + 1]
+    check(os.path.isfile(S.conf), 'installed config %s missing' % S.conf)
+    root = re.search(r'^root\s*=\s*(\S+)', open(S.conf).read(), re.M)
+    check(root, 'installed config sets no root')
+    S.page = dest + root.group(1) + '/hello.html'
+    check(os.path.isfile(S.page), 'installed page %s missing' % S.page)
+    set_conf('sleep', SLEEP)
+
+    dropin = os.path.join(work, 'dropin')
+    os.mkdir(dropin, 0o755)
+    lines = ['[Service]', 'WatchdogSec=%d' % WATCHDOG_SEC, 'RestartSec=200ms']
+    for k in ('ASAN_OPTIONS', 'UBSAN_OPTIONS'):
+        if k in os.environ:
+            # LeakSanitizer's exit scan needs ptrace, which the unit's
+            # SystemCallFilter forbids; the other e2e tests check leaks.
+            v = os.environ[k]
+            if k == 'ASAN_OPTIONS':
+                v = 'detect_leaks=0:' + v
+            lines.append('Environment=%s=%s' % (k, v))
+    with open(os.path.join(dropin, 'test.conf'), 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    os.chmod(os.path.join(dropin, 'test.conf'), 0o644)
+
+    binds = [(service, '/etc/systemd/system/hellod.service'),
+             (socket_unit, '/etc/systemd/system/hellod.socket'),
+             (dropin, '/etc/systemd/system/hellod.service.d')] + binds_for(dest)
+    S.box = nspawn.Container(work)
+    t0 = time.monotonic()
+    S.box.boot(binds)
+    ht.note('container booted to "running" in %.2fs' % (time.monotonic() - t0))
+
+
+def set_conf(key, value):
+    text = open(S.conf).read()
+    line = '%s = %s' % (key, value)
+    if re.search(r'^%s\s*=' % key, text, re.M):
+        text = re.sub(r'^%s\s*=.*$' % key, line, text, flags=re.M)
+    else:
+        text += '\n' + line + '\n'
+    with open(S.conf, 'w') as f:
+        f.write(text)
+
+
+def curl(path='/', timeout=10, extra=()):
+    """curl inside the container; returns (rc, status, body)."""
+    r = S.box.run(['curl', '-s', '-m', str(timeout), '-o', '-', '-w', '\n%{http_code}']
+                  + list(extra) + [URL + path], timeout=timeout + 5)
+    body, _, code = r.stdout.rpartition('\n')
+    return r.returncode, code, body
+
+
+def journal(unit='hellod.service'):
+    r = S.box.run(['journalctl', '-u', unit, '--no-pager', '-o', 'json'], check_rc=True)
+    out = []
+    for line in r.stdout.splitlines():
+        try:
+            e = json.loads(line)
+        except ValueError:
+            continue
+        msg = e.get('MESSAGE')
+        if isinstance(msg, list):        # non-UTF-8 messages come as byte arrays
+            msg = bytes(msg).decode('utf-8', 'replace')
+        out.append((int(e.get('PRIORITY', -1)), msg or '', e.get('_PID', '')))
+    return out
+
+
+def service_log(lines=30):
+    r = S.box.run(['journalctl', '-u', 'hellod.service', '--no-pager', '-o', 'short-monotonic',
+                   '-n', str(lines)])
+    return r.stdout + r.stderr
+
+
+def wait_show(unit, prop, pred, timeout):
+    last = None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        last = S.box.show(unit, prop)
+        if pred(last):
+            return last
+        time.sleep(0.1)
+    raise ht.TestFailure('%s %s stayed %r for %ss' % (unit, prop, last, timeout))
+
+
+def need_box(service=True):
+    if S.box is None or S.box.pid1 is None:
+        raise ht.TestFailure('no container (the boot case failed)')
+    if service and S.pid is None:
+        raise ht.TestFailure('hellod.service never started (see the first request case)')
+
+
+# ------------------------------------------------------------------ cases
+
+@run.case(timeout=150)
+def boot_container():
+    boot()
+
+
+@run.case
+def socket_starts_service_on_first_request():
+    need_box(service=False)
+    S.box.run(['systemctl', 'start', 'hellod.socket'], check_rc=True)
+    check_eq(S.box.show('hellod.socket', 'ActiveState'), 'active', 'hellod.socket state')
+    check_eq(S.box.show('hellod.service', 'ActiveState'), 'inactive',
+             'hellod.service before any request')
+    rc, code, body = curl('/')
+    check((rc, code) == (0, '200'), 'first GET /: curl rc %d, status %s; hellod.service log:\n%s'
+          % (rc, code, service_log()))
+    check_eq(body, ht.hello_bytes().decode(), 'body of GET /')
+    check_eq(S.box.show('hellod.service', 'ActiveState'), 'active', 'hellod.service state')
+    S.pid = S.box.show('hellod.service', 'MainPID')
+    check(S.pid not in ('', '0'), 'no MainPID')
+    msgs = [m for _, m, _ in journal()]
+    check(any('socket-activated' in m for m in msgs),
+          'hellod did not log that it uses the socket-activated fd:\n%s' % '\n'.join(msgs))
+
+
+@run.case
+def status_shows_notify_line():
+    need_box()
+    r = S.box.run(['systemctl', 'status', '--no-pager', '--lines=0', 'hellod.service'])
+    check_eq(r.returncode, 0, 'systemctl status exit code')
+    check(re.search(r'Active: active \(running\)', r.stdout), 'not running:\n' + r.stdout)
+    check(re.search(r'TriggeredBy: .*hellod\.socket', r.stdout),
+          'not triggered by the socket:\n' + r.stdout)
+    status = S.box.show('hellod.service', 'StatusText')
+    check(status, 'empty StatusText')
+    check('Status: "%s"' % status in r.stdout, 'status does not show %r:\n%s' % (status, r.stdout))
+    ht.note('StatusText: %s' % status)
+
+
+@run.case
+def reload_keeps_pid_and_serves_changed_page():
+    need_box()
+    with open(S.page, 'a') as f:
+        f.write('<!-- reloaded by test_systemd_boot -->\n')
+    S.box.run(['systemctl', 'reload', 'hellod.service'], check_rc=True)
+    check_eq(S.box.show('hellod.service', 'MainPID'), S.pid, 'MainPID after reload')
+    check_eq(S.box.show('hellod.service', 'ActiveState'), 'active', 'state after reload')
+    rc, code, body = curl('/')
+    check_eq((rc, code), (0, '200'), 'GET / after reload')
+    check(body.endswith('<!-- reloaded by test_systemd_boot -->\n'),
+          'GET / does not serve the changed page: %r' % body[-80:])
+
+
+@run.case
+def failed_reload_keeps_serving():
+    need_box()
+    good = open(S.conf).read()
+    with open(S.conf, 'a') as f:
+        f.write('no_such_key = 1\n')
+    bad_line = good.count('\n') + 1
+    try:
+        S.box.run(['systemctl', 'reload', 'hellod.service'], check_rc=True)
+        status = wait_show('hellod.service', 'StatusText', lambda v: 'fail' in v, 5)
+        check(':%d:' % bad_line in status, 'StatusText %r does not name line %d'
+              % (status, bad_line))
+        check_eq(S.box.show('hellod.service', 'MainPID'), S.pid, 'MainPID after failed reload')
+        rc, code, _ = curl('/')
+        check_eq((rc, code), (0, '200'), 'GET / after a failed reload')
+    finally:
+        with open(S.conf, 'w') as f:
+            f.write(good)
+    S.box.run(['systemctl', 'reload', 'hellod.service'], check_rc=True)
+    wait_show('hellod.service', 'StatusText', lambda v: 'fail' not in v, 5)
+
+
+@run.case
+def journal_has_priorities():
+    need_box()
+    entries = [(p, m) for p, m, pid in journal() if pid == S.pid]
+    check(entries, 'no journal entries from hellod (pid %s)' % S.pid)
+    by = {}
+    for p, m in entries:
+        by.setdefault(p, []).append(m)
+    text = '\n'.join('%d %s' % e for e in entries)
+    check(any(m.startswith('listening on ') for m in by.get(6, [])),
+          'no "listening on" line at priority 6 (info):\n' + text)
+    check(any('no_such_key' in m for m in by.get(3, []) + by.get(4, [])),
+          'the failed reload is not logged at priority 3 or 4:\n' + text)
+    check(any('GET / HTTP/1.1' in m for m in by.get(6, [])),
+          'no access line at priority 6:\n' + text)
+    for p, m in entries:
+        check(not re.match(r'<\d>', m), 'priority prefix left in the message: %r' % m)
+        check(not re.match(r'\d{4}-\d\d-\d\dT', m), 'timestamp in a journal line: %r' % m)
+
+
+@run.case(timeout=40)
+def watchdog_restarts_stopped_process():
+    need_box()
+    before = S.box.show('hellod.service', 'NRestarts')
+    S.box.run(['kill', '-STOP', S.pid], check_rc=True)
+    t0 = time.monotonic()
+    new = wait_show('hellod.service', 'MainPID', lambda v: v not in ('', '0', S.pid),
+                    6 * WATCHDOG_SEC + 10)
+    ht.note('watchdog restart after %.1fs (WatchdogSec=%d)' % (time.monotonic() - t0,
+                                                               WATCHDOG_SEC))
+    check_eq(S.box.show('hellod.service', 'NRestarts'), str(int(before) + 1), 'NRestarts')
+    r = S.box.run(['journalctl', '-u', 'hellod.service', '--no-pager', '-o', 'cat'])
+    check('watchdog' in r.stdout.lower(), 'journal does not mention the watchdog:\n'
+          + r.stdout[-2000:])
+    wait_show('hellod.service', 'ActiveState', lambda v: v == 'active', 10)
+    S.pid = new
+    rc, code, _ = curl('/')
+    check_eq((rc, code), (0, '200'), 'GET / after the restart')
+
+
+@run.case(timeout=40)
+def stop_drains_and_closes_port():
+    need_box()
+    # A /sleep in flight (1.5 s) when the stop comes must still be answered.
+    slow = subprocess.Popen(['nsenter', '-t', str(S.box.pid1), '-a', 'env', '-i',
+                             'PATH=' + nspawn.PATH, 'curl', '-s', '-m', '15', '-o', '/dev/null',
+                             '-w', '%{http_code}', URL + '/sleep'],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        r = S.box.run(['systemctl', 'stop', 'hellod.service', 'hellod.socket'], timeout=30)
+        took = time.monotonic() - t0
+        out, _ = slow.communicate(timeout=20)
+    finally:
+        if slow.poll() is None:
+            slow.kill()
+            slow.wait()
+    check_eq(r.returncode, 0, 'systemctl stop exit code (%s)' % r.stderr.strip())
+    check_eq(out, '200', 'status of the /sleep pending at stop')
+    check(took >= 0.5, 'stop returned in %.2fs, before the pending /sleep finished' % took)
+    ht.note('systemctl stop took %.2fs with one /sleep pending' % took)
+    check_eq(S.box.show('hellod.service', 'ActiveState'), 'inactive', 'service after stop')
+    check_eq(S.box.show('hellod.service', 'Result'), 'success', 'service result')
+    rc, _, _ = curl('/', timeout=3)
+    check_eq(rc, 7, 'curl exit code after stop (7 = connection refused)')
+
+
+@run.case
+def container_shuts_down_clean():
+    need_box(service=False)
+    box, S.box = S.box, None
+    t0 = time.monotonic()
+    rc = box.shutdown()
+    ht.note('container shut down in %.2fs' % (time.monotonic() - t0))
+    check_eq(rc, 0, 'systemd-nspawn exit status')
+    left = [d for base in box.cgroups for d in (base + '/payload', base + '/supervisor')
+            if os.path.exists(d)]
+    check(not left, 'cgroups left behind: %r' % left)
+
+
+def _atexit():
+    if S.box is not None:
+        S.box.shutdown()
+
+
+if __name__ == '__main__':
+    why = nspawn.skip_reason()
+    if why:
+        print('# SKIP test_systemd_boot: ' + why)
+        sys.exit(ht.EX_SKIP)
+    import atexit
+    atexit.register(_atexit)
+    run.run()
