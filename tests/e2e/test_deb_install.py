@@ -3,8 +3,8 @@
 
 Usage: test_deb_install.py PATH/TO/hellod_*.deb   (run by `make check-deb`)
 
-First the package's contents and maintainer scripts are checked with
-dpkg-deb.  Then a container of the machine's own /usr is booted (see
+packaging/check-deb has already checked the package's files and maintainer
+scripts statically; this installs it for real.  A container of the machine's own /usr is booted (see
 nspawn.py) with a throw-away writable layer over /usr and /var/lib (so dpkg
 has the host's package database and can write, and nothing reaches the host),
 and the .deb is installed in it with dpkg, as on a real machine: its postinst
@@ -15,7 +15,6 @@ config.  Skips (77) when not root or systemd-nspawn is missing.
 """
 
 import os
-import subprocess
 import sys
 import time
 
@@ -39,20 +38,6 @@ class State:
 S = State()
 
 
-def dpkg_deb(*args):
-    r = subprocess.run(['dpkg-deb'] + list(args), stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, text=True)
-    check(r.returncode == 0, 'dpkg-deb %s: %s' % (' '.join(args), r.stderr))
-    return r.stdout
-
-
-def control_file(name):
-    d = ht.make_tempdir('hellod-deb-')
-    dpkg_deb('-e', S.deb, d)
-    path = os.path.join(d, name)
-    return open(path).read() if os.path.exists(path) else ''
-
-
 def inside(argv, timeout=60):
     return S.box.run(argv, timeout=timeout)
 
@@ -67,31 +52,6 @@ def curl(timeout=5):
 def need_box():
     if S.box is None or S.box.pid1 is None:
         raise ht.TestFailure('no container (the boot case failed)')
-
-
-@run.case
-def package_contents():
-    names = set()
-    for line in dpkg_deb('-c', S.deb).splitlines():
-        path = line.split()[-1] if ' -> ' not in line else line.split(' -> ')[0].split()[-1]
-        names.add(path.lstrip('.'))
-    for want in ('/usr/sbin/hellod', CONF, '/usr/share/hellod/hello.html',
-                 '/usr/share/hellod/404.html', '/lib/systemd/system/hellod.service',
-                 '/lib/systemd/system/hellod.socket', '/usr/share/man/man8/hellod.8.gz',
-                 '/usr/share/man/man5/hellod.conf.5.gz'):
-        check_in(want, names, 'files in the .deb')
-
-
-@run.case
-def conffile_and_maintainer_scripts():
-    check_in(CONF, control_file('conffiles').split(), 'conffiles')
-    postinst = control_file('postinst')
-    check('deb-systemd-helper' in postinst and 'enable' in postinst,
-          'postinst does not enable the unit through deb-systemd-helper:\n' + postinst)
-    check('deb-systemd-invoke' in postinst, 'postinst does not start the unit')
-    check('deb-systemd-invoke stop' in control_file('prerm')
-          or 'deb-systemd-invoke stop' in control_file('postrm'),
-          'no maintainer script stops the unit on removal')
 
 
 @run.case(timeout=120)
@@ -114,14 +74,23 @@ def boot_container():
 @run.case
 def install_enables_and_starts_service():
     need_box()
-    check_eq(inside(['systemctl', 'is-enabled', 'hellod.service']).stdout.strip(), 'not-found',
-             'hellod.service before the package is installed')
+    check(inside(['systemctl', 'cat', 'hellod.service']).returncode != 0,
+          'hellod.service exists before the package is installed')
+    # Container images (this machine's among them) may carry a policy-rc.d
+    # that forbids maintainer scripts to start services (exit 101); a real
+    # Debian system has none.  It goes from the container's throw-away /usr
+    # layer only.
+    if inside(['test', '-e', '/usr/sbin/policy-rc.d']).returncode == 0:
+        inside(['rm', '-f', '/usr/sbin/policy-rc.d'])
+        ht.note('removed the image\'s /usr/sbin/policy-rc.d inside the container')
     t0 = time.monotonic()
     r = inside(['dpkg', '-i', '/srv/deb/' + os.path.basename(S.deb)], timeout=120)
     check(r.returncode == 0, 'dpkg -i failed (%d):\n%s%s' % (r.returncode, r.stdout, r.stderr))
     ht.note('dpkg -i took %.2fs' % (time.monotonic() - t0))
     check_eq(inside(['systemctl', 'is-enabled', 'hellod.service']).stdout.strip(), 'enabled',
              'hellod.service after install')
+    check_eq(inside(['systemctl', 'is-enabled', 'hellod.socket']).stdout.strip(), 'disabled',
+             'hellod.socket after install (installed, not enabled)')
     state = S.box.show('hellod.service', 'ActiveState')
     check(state == 'active', 'hellod.service is %s after install:\n%s' % (
         state, inside(['journalctl', '-u', 'hellod.service', '--no-pager', '-o', 'cat']).stdout))

@@ -91,25 +91,26 @@ def exec_start(unit_text):
     return m.group(1), m.group(2).split()
 
 
-def binds_for(dest):
-    """Bind the installed tree at its real paths in the container.
+def mounts_for(dest):
+    """Mounts that show the installed tree at its real paths in the container.
 
-    The container's root is a tmpfs (any mount point can be made there) except
-    /usr, which is the host's, read-only: a prefix under /usr is bound one
-    level down (/usr/local), where the mount point exists.  The unit
-    directory's files are bound into /etc/systemd/system instead.
+    Returns (binds, overlays).  The container's root is a tmpfs where any
+    mount point can be made, except /usr, the host's, read-only: an install
+    under /usr (/usr/local, or /usr itself) is laid over it as an overlay
+    layer.  /etc is a tmpfs of the container's own, so what is installed
+    there is bound one level down (/etc/hellod).  The unit directory's files
+    are bound into /etc/systemd/system by the caller instead.
     """
-    binds = []
+    binds, overlays = [], []
     for top in sorted(os.listdir(dest)):
         src = os.path.join(dest, top)
         if top == 'usr':
-            for sub in sorted(os.listdir(src)):
-                check(os.path.isdir(os.path.join('/usr', sub)),
-                      'cannot bind %s: /usr/%s does not exist on the host' % (sub, sub))
-                binds.append((os.path.join(src, sub), '/usr/' + sub))
+            overlays.append(('/usr:' + src, '/usr'))
+        elif top == 'etc':
+            binds += [(os.path.join(src, sub), '/etc/' + sub) for sub in sorted(os.listdir(src))]
         elif top != 'lib':
             binds.append((src, '/' + top))
-    return binds
+    return binds, overlays
 
 
 def boot():
@@ -147,10 +148,11 @@ def boot():
 
     binds = [(service, '/etc/systemd/system/hellod.service'),
              (socket_unit, '/etc/systemd/system/hellod.socket'),
-             (dropin, '/etc/systemd/system/hellod.service.d')] + binds_for(dest)
+             (dropin, '/etc/systemd/system/hellod.service.d')]
+    more, overlays = mounts_for(dest)
     S.box = nspawn.Container(work)
     t0 = time.monotonic()
-    S.box.boot(binds)
+    S.box.boot(binds + more, overlays)
     ht.note('container booted to "running" in %.2fs' % (time.monotonic() - t0))
 
 
