@@ -144,7 +144,7 @@ def boot():
             # SystemCallFilter forbids; the other e2e tests check leaks.
             v = os.environ[k]
             if k == 'ASAN_OPTIONS':
-                v = 'detect_leaks=0:' + v
+                v += ':detect_leaks=0'          # the last setting wins
             lines.append('Environment=%s=%s' % (k, v))
     with open(os.path.join(dropin, 'test.conf'), 'w') as f:
         f.write('\n'.join(lines) + '\n')
@@ -280,13 +280,29 @@ def failed_reload_keeps_serving():
         f.write('no_such_key = 1\n')
     bad_line = good.count('\n') + 1
     try:
-        S.box.run(['systemctl', 'reload', 'hellod.service'], check_rc=True)
+        # systemctl reload: ExecReload's `hellod -t` fails the job and hellod
+        # is never signalled.
+        status = S.box.show('hellod.service', 'StatusText')
+        r = S.box.run(['systemctl', 'reload', 'hellod.service'])
+        check(r.returncode != 0, 'systemctl reload of a broken config succeeded')
+        check_eq(S.box.show('hellod.service', 'MainPID'), S.pid, 'MainPID after failed reload')
+        check_eq(S.box.show('hellod.service', 'ActiveState'), 'active', 'state')
+        check_eq(S.box.show('hellod.service', 'StatusText'), status,
+                 'StatusText after a reload job that never reached hellod')
+        log = service_log(60)
+        check(re.search(r':%d: unknown key' % bad_line, log),
+              'the reload job\'s error (line %d) is not in the journal:\n%s' % (bad_line, log))
+        rc, code, _ = curl('/')
+        check_eq((rc, code), (0, '200'), 'GET / after a failed reload job')
+        # A SIGHUP straight to hellod: it reports the failure itself.
+        S.box.run(['systemctl', 'kill', '--kill-who=main', '--signal=HUP', 'hellod.service'],
+                  check_rc=True)
         status = wait_show('hellod.service', 'StatusText', lambda v: 'fail' in v, 5)
         check(':%d:' % bad_line in status, 'StatusText %r does not name line %d'
               % (status, bad_line))
-        check_eq(S.box.show('hellod.service', 'MainPID'), S.pid, 'MainPID after failed reload')
+        check_eq(S.box.show('hellod.service', 'MainPID'), S.pid, 'MainPID after SIGHUP')
         rc, code, _ = curl('/')
-        check_eq((rc, code), (0, '200'), 'GET / after a failed reload')
+        check_eq((rc, code), (0, '200'), 'GET / after a failed SIGHUP reload')
     finally:
         with open(S.conf, 'w') as f:
             f.write(good)
