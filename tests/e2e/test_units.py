@@ -81,8 +81,8 @@ def unit_values(text, key):
 
 
 def verify_copy(edit=None):
-    """Copy the installed units to a scratch directory, pointing ExecStart= at
-    the installed binary inside DESTDIR (verify wants it to exist and
+    """Copy the installed units to a scratch directory, pointing ExecStart= and
+    the `hellod -t` ExecReload= at the installed binary inside DESTDIR (verify wants it to exist and
     executable, and `verify --root=DESTDIR` would look for /bin/kill and
     sysinit.target in DESTDIR too), apply edit(text) to the service, and run
     `systemd-analyze verify --man=no` on both. Returns (rc, output)."""
@@ -94,11 +94,12 @@ def verify_copy(edit=None):
     lines = text.splitlines(True)
     n = 0
     for i, line in enumerate(lines):
-        if line.startswith('ExecStart=' + want):
-            lines[i] = 'ExecStart=' + inst['hellod'] + ' ' + line[len('ExecStart=' + want):]
-            n += 1
-    check(n == 1, 'expected one "ExecStart=%s..." line in %s, found %d'
-          % (want, inst['service'], n))
+        for key in ('ExecStart=', 'ExecReload='):
+            if line.startswith(key + want):
+                lines[i] = key + inst['hellod'] + ' ' + line[len(key + want):]
+                n += 1
+    check(n == 2, 'expected one "ExecStart=%s..." and one "ExecReload=%s..." line in %s, '
+          'found %d' % (want, want, inst['service'], n))
     text = ''.join(lines)
     if edit is not None:
         text = edit(text)
@@ -143,6 +144,11 @@ def installed_as_configured():
     check(unit_values(text, 'ExecStart') == [want],
           'ExecStart= of the installed unit is %r, want %r'
           % (unit_values(text, 'ExecStart'), want))
+    want_reload = ['%s/hellod -t -c %s/hellod/hellod.conf' % (SBINDIR, SYSCONFDIR),
+                   '/bin/kill -HUP $MAINPID']
+    check(unit_values(text, 'ExecReload') == want_reload,
+          'ExecReload= of the installed unit is %r, want %r'
+          % (unit_values(text, 'ExecReload'), want_reload))
     check(unit_values(text, 'Type') == ['notify'], 'Type= is %r' % unit_values(text, 'Type'))
     check(os.access(inst['hellod'], os.X_OK), '%s is not executable' % inst['hellod'])
     sock = read(inst['socket'])
