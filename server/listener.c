@@ -20,6 +20,7 @@
 static void	listener_accept_cb(struct evconnlistener *, evutil_socket_t,
 		    struct sockaddr *, int, void *);
 static void	listener_error_cb(struct evconnlistener *, void *);
+static int	listener_start(struct listener *, evutil_socket_t);
 
 /* Format an address as 127.0.0.1:7878 or [::1]:7878. */
 void
@@ -40,6 +41,23 @@ listener_format(const struct sockaddr *sa, socklen_t len, char *buf,
 		snprintf(buf, size, "[%s]:%u", host, ntohs(sin6->sin6_port));
 	} else
 		snprintf(buf, size, "?");
+}
+
+/*
+ * Accept on fd, a bound and listening socket, into l (backlog 0 tells
+ * libevent it is already listening). On failure fd is closed.
+ */
+static int
+listener_start(struct listener *l, evutil_socket_t fd)
+{
+	l->l_lev = evconnlistener_new(l->l_srv->s_base, listener_accept_cb, l,
+	    LEV_OPT_CLOSE_ON_FREE, 0, fd);
+	if (l->l_lev == NULL) {
+		close(fd);
+		return (-1);
+	}
+	evconnlistener_set_error_cb(l->l_lev, listener_error_cb);
+	return (0);
 }
 
 /* Bind and listen on la; the listener starts enabled. */
@@ -75,18 +93,12 @@ listener_open(struct server *s, const struct listen_addr *la,
 		goto fail;
 	listener_format((struct sockaddr *)&ss, sslen, l->l_name,
 	    sizeof l->l_name);
-
-	/* Backlog 0: the socket is already listening. */
-	l->l_lev = evconnlistener_new(s->s_base, listener_accept_cb, l,
-	    LEV_OPT_CLOSE_ON_FREE, 0, fd);
-	if (l->l_lev == NULL) {
-		close(fd);
+	if (listener_start(l, fd) == -1) {
 		if (asprintf(cause, "listen %s: cannot create listener",
 		    la->la_text) == -1)
 			*cause = NULL;
 		return (-1);
 	}
-	evconnlistener_set_error_cb(l->l_lev, listener_error_cb);
 	log_info("listening on %s", l->l_name);
 	return (0);
 
@@ -124,18 +136,12 @@ listener_adopt(struct server *s, int fd, struct listener *l, char **cause)
 	}
 	listener_format((struct sockaddr *)&ss, sslen, l->l_name,
 	    sizeof l->l_name);
-
-	/* Backlog 0: the socket is already listening. */
-	l->l_lev = evconnlistener_new(s->s_base, listener_accept_cb, l,
-	    LEV_OPT_CLOSE_ON_FREE, 0, fd);
-	if (l->l_lev == NULL) {
-		close(fd);
+	if (listener_start(l, fd) == -1) {
 		if (asprintf(cause, "socket-activated fd %d: cannot create "
 		    "listener", fd) == -1)
 			*cause = NULL;
 		return (-1);
 	}
-	evconnlistener_set_error_cb(l->l_lev, listener_error_cb);
 	log_info("listening on %s (socket-activated fd %d)", l->l_name, fd);
 	return (0);
 }
