@@ -156,6 +156,18 @@ def free_port():
         s.close()
 
 
+def connect_refused(port, host=HOST):
+    """True if a TCP connect to host:port is refused (nothing listens)."""
+    try:
+        sk = socket.create_connection((host, port), timeout=1)
+    except ConnectionRefusedError:
+        return True
+    except OSError:
+        return False
+    sk.close()
+    return False
+
+
 def hellod_path():
     if not os.path.isfile(HELLOD) or not os.access(HELLOD, os.X_OK):
         raise TestFailure('hellod binary not found or not executable: %s (set HELLOD)' % HELLOD)

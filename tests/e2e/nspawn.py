@@ -10,11 +10,13 @@ cgroups nspawn leaves behind when there is no host systemd.  Why each option
 is there: ../shared/notes/systemd-testing.md.  Python 3 stdlib only.
 """
 
+import atexit
 import os
 import re
 import shutil
 import signal
 import subprocess
+import sys
 import time
 
 import hellodtest as ht
@@ -164,3 +166,18 @@ def cgroup_dirs():
                     else '/sys/fs/cgroup')
             dirs.append(base + path)
     return dirs
+
+
+def main(runner, name, box):
+    """Run runner's cases, or skip (77) saying why; box() returns the live
+    Container, if any, which is shut down on any exit."""
+    why = skip_reason()
+    if why:
+        print('# SKIP %s: %s' % (name, why))
+        sys.exit(ht.EX_SKIP)
+
+    def stop():
+        if box() is not None:
+            box().shutdown()
+    atexit.register(stop)
+    runner.run()

@@ -130,20 +130,10 @@ def container_shuts_down_clean():
     check_eq(box.shutdown(), 0, 'systemd-nspawn exit status')
 
 
-def _atexit():
-    if S.box is not None:
-        S.box.shutdown()
-
 
 if __name__ == '__main__':
     if len(sys.argv) != 2 or not sys.argv[1].endswith('.deb'):
         print('usage: test_deb_install.py PATH/TO/hellod_VERSION_ARCH.deb', file=sys.stderr)
         sys.exit(2)
     S.deb = os.path.abspath(sys.argv[1])
-    why = nspawn.skip_reason()
-    if why:
-        print('# SKIP test_deb_install: ' + why)
-        sys.exit(ht.EX_SKIP)
-    import atexit
-    atexit.register(_atexit)
-    run.run()
+    nspawn.main(run, 'test_deb_install', lambda: S.box)

@@ -4,7 +4,6 @@ SIGTERM/SIGINT graceful shutdown, second SIGTERM exits at once."""
 
 import os
 import signal
-import socket
 import sys
 import time
 
@@ -34,17 +33,6 @@ def wait_body(s, path, body, timeout=5):
         return last[0].body == body
     ht.wait_for(probe, timeout, 0.1)
     return last[0]
-
-
-def connect_refused(port):
-    try:
-        sk = socket.create_connection((ht.HOST, port), timeout=1)
-    except ConnectionRefusedError:
-        return True
-    except OSError:
-        return False
-    sk.close()
-    return False
 
 
 @run.case
@@ -155,7 +143,7 @@ def sigterm_finishes_pending_request():
             time.sleep(0.3)
             t_sig = time.monotonic()
             s.signal(signal.SIGTERM)
-            refused = ht.wait_for(lambda: connect_refused(port), 1.0, 0.02)
+            refused = ht.wait_for(lambda: ht.connect_refused(port), 1.0, 0.02)
             t_ref = time.monotonic() - t_sig
             check(refused, 'new connections still accepted 1s after SIGTERM')
             ht.note('listener closed %.3fs after SIGTERM' % t_ref)

@@ -18,7 +18,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -34,17 +33,6 @@ def require():
     if ACTIVATE is None:
         raise ht.Skip('systemd-socket-activate not found (Debian package systemd)')
     ht.require_systemd()
-
-
-def connect_refused(port):
-    try:
-        sk = socket.create_connection((ht.HOST, port), timeout=1)
-    except ConnectionRefusedError:
-        return True
-    except OSError:
-        return False
-    sk.close()
-    return False
 
 
 class Activated:
@@ -146,7 +134,7 @@ def serves_on_the_passed_socket():
               'the log does not name socket-activated fd 3: %s' % log[-800:])
         check(re.search(r'`listen` key\(s\) in %s are ignored' % re.escape(a.conf), log),
               'the log does not say the listen keys are ignored: %s' % log[-800:])
-        check(connect_refused(a.conf_port),
+        check(ht.connect_refused(a.conf_port),
               'the `listen` port %d from the config is open' % a.conf_port)
         ht.check_page(ht.http(port, 'GET', '/'), 200, HELLO)
 
@@ -158,7 +146,7 @@ def serves_on_the_passed_socket():
         check(f.get('STATUS', '').startswith('reloaded'),
               'STATUS after reload: %r' % f.get('STATUS'))
         ht.check_page(ht.http(port, 'GET', '/'), 200, HELLO)
-        check(connect_refused(a.conf_port), 'the old `listen` port opened on reload')
+        check(ht.connect_refused(a.conf_port), 'the old `listen` port opened on reload')
         check('restart hellod to apply' not in a.log(),
               'a reload under socket activation asks for a restart: %s' % a.log()[-600:])
 
@@ -181,7 +169,7 @@ def serves_on_two_sockets():
                   'READY STATUS=%r lacks %s:%d' % (status, ht.HOST, port))
             check('listening on %s:%d (socket-activated fd %d)' % (ht.HOST, port, fd)
                   in a.log(), 'no log line for fd %d: %s' % (fd, a.log()[-800:]))
-        check(connect_refused(a.conf_port),
+        check(ht.connect_refused(a.conf_port),
               'the `listen` port %d from the config is open' % a.conf_port)
         os.kill(a.pid, signal.SIGTERM)
         n.expect('STOPPING', a.pid)

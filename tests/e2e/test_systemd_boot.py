@@ -392,16 +392,6 @@ def container_shuts_down_clean():
     check(not left, 'cgroups left behind: %r' % left)
 
 
-def _atexit():
-    if S.box is not None:
-        S.box.shutdown()
-
 
 if __name__ == '__main__':
-    why = nspawn.skip_reason()
-    if why:
-        print('# SKIP test_systemd_boot: ' + why)
-        sys.exit(ht.EX_SKIP)
-    import atexit
-    atexit.register(_atexit)
-    run.run()
+    nspawn.main(run, 'test_systemd_boot', lambda: S.box)
