@@ -122,10 +122,14 @@ def boot():
     text = open(service).read()
     binary, args = exec_start(text)
     check(os.access(dest + binary, os.X_OK), 'ExecStart binary %s not installed' % binary)
-    if re.match(r'/(var/)?tmp/', binary):
-        # make distcheck installs under its build tree, which may be there.
-        raise ht.Skip('the installed prefix (%s) is under /tmp or /var/tmp, which the '
-                      'unit\'s PrivateTmp=yes hides from the service' % binary)
+    # make distcheck installs under its build tree, which may be in a place
+    # the unit's sandbox hides from the service: no such install can run.
+    hidden = re.match(r'/(tmp|var/tmp|root|home|run/user)(/|$)', binary)
+    if hidden:
+        raise ht.Skip('the installed hellod (%s) is under /%s, which the unit\'s %s '
+                      'hides from the service' % (binary, hidden.group(1),
+                                                  'PrivateTmp=yes' if 'tmp' in hidden.group(1)
+                                                  else 'ProtectHome=yes'))
     check('-c' in args, 'ExecStart does not name the config with -c: %r' % args)
     S.conf = dest + args[args.index('-c') + 1]
     check(os.path.isfile(S.conf), 'installed config %s missing' % S.conf)
