@@ -114,6 +114,7 @@ def mounts_for(dest):
 
 
 def boot():
+    ht.require_systemd()            # the unit is Type=notify
     work, dest = install()
     S.destdir = dest
     service = find_one(dest, 'hellod.service')
