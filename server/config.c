@@ -56,6 +56,10 @@ static const struct config_key config_table[] = {
 	  "on SIGTERM, how long in-flight requests may take to finish" },
 	{ "sleep", CONF_DURATION, 0, HOUR_MS, "5s", OFF(cf_sleep),
 	  "how long GET /sleep waits before answering" },
+	{ "workers", CONF_WORKERS, 1, HELLOD_MAX_WORKERS, "auto",
+	  OFF(cf_workers),
+	  "worker threads, each with its own event loop; auto is one per "
+	  "CPU; needs a restart" },
 	{ "write_timeout", CONF_DURATION, 1, HOUR_MS, "10s",
 	  OFF(cf_write_timeout),
 	  "close a client that reads none of its response for this long" },
@@ -171,6 +175,42 @@ int
 config_parse_size(const char *s, uint64_t *bytes)
 {
 	return (config_parse_units(s, config_size_units, bytes));
+}
+
+/*
+ * Parse a worker count: 1 to HELLOD_MAX_WORKERS, or `auto`, stored as 0
+ * (one per online CPU, decided by config_workers() at start-up).
+ */
+int
+config_parse_workers(const char *s, uint64_t *n)
+{
+	uint64_t	v;
+
+	if (strcmp(s, "auto") == 0) {
+		*n = 0;
+		return (0);
+	}
+	if (config_parse_units(s, config_plain_units, &v) == -1 || v < 1 ||
+	    v > HELLOD_MAX_WORKERS)
+		return (-1);
+	*n = v;
+	return (0);
+}
+
+/*
+ * The number of workers cf asks for; `auto` is ncpu (as from
+ * sysconf(_SC_NPROCESSORS_ONLN)), kept within 1 and HELLOD_MAX_WORKERS.
+ */
+unsigned int
+config_workers(const struct config *cf, long ncpu)
+{
+	if (cf->cf_workers != 0)
+		return ((unsigned int)cf->cf_workers);
+	if (ncpu < 1)
+		return (1);
+	if (ncpu > HELLOD_MAX_WORKERS)
+		return (HELLOD_MAX_WORKERS);
+	return ((unsigned int)ncpu);
 }
 
 /*
@@ -365,6 +405,16 @@ config_set(struct config_parse *p, struct config *cf,
 			    "%llu and %llu", k->k_name, value,
 			    (unsigned long long)k->k_min,
 			    (unsigned long long)k->k_max);
+			return (-1);
+		}
+		*dst = v;
+		break;
+	case CONF_WORKERS:
+		if (config_parse_workers(value, &v) == -1) {
+			config_error(p, "%s: expected auto or a number between "
+			    "%llu and %llu, not '%s'", k->k_name,
+			    (unsigned long long)k->k_min,
+			    (unsigned long long)k->k_max, value);
 			return (-1);
 		}
 		*dst = v;
@@ -690,6 +740,33 @@ config_same_listen(const struct config *a, const struct config *b)
 			return (0);
 	}
 	return (1);
+}
+
+/* Make dst listen where src does (a deep copy of src's addresses). */
+int
+config_copy_listen(struct config *dst, const struct config *src)
+{
+	struct listen_addr	*nl;
+	size_t			 i;
+
+	if ((nl = calloc(src->cf_nlisten, sizeof *nl)) == NULL)
+		return (-1);
+	for (i = 0; i < src->cf_nlisten; i++) {
+		nl[i] = src->cf_listen[i];
+		if ((nl[i].la_text = strdup(src->cf_listen[i].la_text)) ==
+		    NULL) {
+			while (i-- > 0)
+				free(nl[i].la_text);
+			free(nl);
+			return (-1);
+		}
+	}
+	for (i = 0; i < dst->cf_nlisten; i++)
+		free(dst->cf_listen[i].la_text);
+	free(dst->cf_listen);
+	dst->cf_listen = nl;
+	dst->cf_nlisten = src->cf_nlisten;
+	return (0);
 }
 
 /* Print the key table for -h. */

@@ -53,11 +53,12 @@ conn_now_ms(void)
 }
 
 /*
- * Take over an accepted socket. Returns NULL if the connection could not
- * be set up; the caller then closes fd.
+ * Take over an accepted socket. Returns -1 if the connection could not
+ * be set up; the caller then closes fd. On 0 the fd is the connection's,
+ * which may already be closed again (over max_connections).
  */
-struct conn *
-conn_new(struct server *s, evutil_socket_t fd, const struct sockaddr *sa,
+int
+conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
     socklen_t len)
 {
 	struct conn	*c;
@@ -66,15 +67,15 @@ conn_new(struct server *s, evutil_socket_t fd, const struct sockaddr *sa,
 
 	if ((c = calloc(1, sizeof *c)) == NULL) {
 		log_warn("conn_new");
-		return (NULL);
+		return (-1);
 	}
-	c->c_srv = s;
-	c->c_id = ++s->s_next_id;
+	c->c_w = w;
+	c->c_id = ++w->w_next_id;
 	listener_format(sa, len, c->c_addr, sizeof c->c_addr);
-	http_request_init(&c->c_req, (size_t)s->s_cf->cf_max_header_size);
+	http_request_init(&c->c_req, (size_t)w->w_cf->cf_max_header_size);
 
-	c->c_bev = bufferevent_socket_new(s->s_base, fd, BEV_OPT_CLOSE_ON_FREE);
-	c->c_timer = evtimer_new(s->s_base, conn_timer_cb, c);
+	c->c_bev = bufferevent_socket_new(w->w_base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->c_timer = evtimer_new(w->w_base, conn_timer_cb, c);
 	if (c->c_bev == NULL || c->c_timer == NULL) {
 		log_warnx("conn_new: out of memory");
 		if (c->c_timer != NULL)
@@ -85,28 +86,28 @@ conn_new(struct server *s, evutil_socket_t fd, const struct sockaddr *sa,
 			bufferevent_free(c->c_bev);
 		}
 		free(c);
-		return (NULL);
+		return (-1);
 	}
 	if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
 
 	/* Input beyond one full head plus a read's worth waits in the kernel. */
 	bufferevent_setwatermark(c->c_bev, EV_READ, 0,
-	    (size_t)s->s_cf->cf_max_header_size + 4096);
-	wtv.tv_sec = (time_t)(s->s_cf->cf_write_timeout / 1000);
-	wtv.tv_usec = (suseconds_t)(s->s_cf->cf_write_timeout % 1000) * 1000;
+	    (size_t)w->w_cf->cf_max_header_size + 4096);
+	wtv.tv_sec = (time_t)(w->w_cf->cf_write_timeout / 1000);
+	wtv.tv_usec = (suseconds_t)(w->w_cf->cf_write_timeout % 1000) * 1000;
 	bufferevent_set_timeouts(c->c_bev, NULL, &wtv);
 	bufferevent_setcb(c->c_bev, conn_read_cb, conn_write_cb, conn_event_cb,
 	    c);
 	bufferevent_enable(c->c_bev, EV_READ | EV_WRITE);
 
-	TAILQ_INSERT_TAIL(&s->s_conns, c, c_entry);
+	TAILQ_INSERT_TAIL(&w->w_conns, c, c_entry);
 	c->c_state = CONN_IDLE_NEW;
-	evtimer_add(c->c_timer, s->s_tv_header);
+	evtimer_add(c->c_timer, w->w_tv_header);
 	log_debug("conn %llu: accepted from %s", (unsigned long long)c->c_id,
 	    c->c_addr);
-	server_conn_opened(s);
-	return (c);
+	worker_conn_opened(w, c);
+	return (0);
 }
 
 /*
@@ -116,11 +117,11 @@ conn_new(struct server *s, evutil_socket_t fd, const struct sockaddr *sa,
 void
 conn_close(struct conn *c, const char *why)
 {
-	struct server	*s = c->c_srv;
+	struct worker	*w = c->c_w;
 
 	log_debug("conn %llu: %s: closed: %s", (unsigned long long)c->c_id,
 	    c->c_addr, why);
-	TAILQ_REMOVE(&s->s_conns, c, c_entry);
+	TAILQ_REMOVE(&w->w_conns, c, c_entry);
 	conn_set_idle(c, 0);
 	if (c->c_timer != NULL)
 		event_free(c->c_timer);
@@ -128,7 +129,7 @@ conn_close(struct conn *c, const char *why)
 		bufferevent_free(c->c_bev);	/* closes the socket */
 	http_request_clear(&c->c_req);
 	free(c);
-	server_conn_closed(s);
+	worker_conn_closed(w);
 }
 
 /* Graceful shutdown: drop what has not asked for anything yet. */
@@ -151,16 +152,16 @@ conn_shutdown(struct conn *c)
 	}
 }
 
-/* Put c on or take it off the server's list of idle keep-alive conns. */
+/* Put c on or take it off the worker's list of idle keep-alive conns. */
 static void
 conn_set_idle(struct conn *c, int idle)
 {
-	struct server	*s = c->c_srv;
+	struct worker	*w = c->c_w;
 
 	if (idle && !c->c_idle)
-		TAILQ_INSERT_TAIL(&s->s_idle, c, c_idle_entry);
+		TAILQ_INSERT_TAIL(&w->w_idle, c, c_idle_entry);
 	else if (!idle && c->c_idle)
-		TAILQ_REMOVE(&s->s_idle, c, c_idle_entry);
+		TAILQ_REMOVE(&w->w_idle, c, c_idle_entry);
 	c->c_idle = idle;
 }
 
@@ -172,7 +173,7 @@ conn_set_idle(struct conn *c, int idle)
 static void
 conn_process(struct conn *c)
 {
-	struct server	*s = c->c_srv;
+	struct worker	*w = c->c_w;
 	struct evbuffer	*in = bufferevent_get_input(c->c_bev);
 
 	for (;;) {
@@ -187,7 +188,7 @@ conn_process(struct conn *c)
 			conn_set_idle(c, 0);
 			c->c_state = CONN_READING;
 			c->c_start_ms = conn_now_ms();
-			evtimer_add(c->c_timer, s->s_tv_header);
+			evtimer_add(c->c_timer, w->w_tv_header);
 		}
 		if (c->c_state != CONN_READING)
 			return;
@@ -211,7 +212,7 @@ conn_process(struct conn *c)
 static void
 conn_request(struct conn *c)
 {
-	struct server	*s = c->c_srv;
+	struct worker	*w = c->c_w;
 	enum route_id	 id;
 	const char	*path;
 	size_t		 len;
@@ -220,10 +221,10 @@ conn_request(struct conn *c)
 	id = route_match(c->c_req.r_method, path, len);
 	if (id == ROUTE_SLEEP) {
 		c->c_state = CONN_SLEEPING;
-		evtimer_add(c->c_timer, s->s_tv_sleep);
+		evtimer_add(c->c_timer, w->w_tv_sleep);
 		return;
 	}
-	conn_respond(c, pages_get(s->s_pages, route_page(id)), 0);
+	conn_respond(c, pages_get(w->w_pages, route_page(id)), 0);
 }
 
 /* A request cannot be answered normally: send status and close. */
@@ -232,7 +233,7 @@ conn_error(struct conn *c, int status, const char *why)
 {
 	log_debug("conn %llu: %s: %d: %s", (unsigned long long)c->c_id,
 	    c->c_addr, status, why != NULL ? why : "error");
-	conn_respond(c, pages_for_status(c->c_srv->s_pages, status), 1);
+	conn_respond(c, pages_for_status(c->c_w->w_pages, status), 1);
 }
 
 /*
@@ -242,15 +243,17 @@ conn_error(struct conn *c, int status, const char *why)
 static void
 conn_respond(struct conn *c, const struct page *p, int close_after)
 {
-	struct server		*s = c->c_srv;
-	struct config		*cf = s->s_cf;
+	struct worker		*w = c->c_w;
+	struct config		*cf = w->w_cf;
 	struct evbuffer		*out = bufferevent_get_output(c->c_bev);
 	const char		*connection = NULL;
 	size_t			 bytes;
 
 	/* While accepting is paused at max_connections, a finished
 	 * connection gives its slot to whoever waits in the backlog. */
-	if (c->c_close || c->c_eof || s->s_stopping || s->s_limited ||
+	if (c->c_close || c->c_eof || w->w_stopping ||
+	    atomic_load_explicit(&w->w_srv->s_limited,
+	    memory_order_relaxed) ||
 	    cf->cf_keepalive_timeout == 0 ||
 	    c->c_req.r_state != HTTP_S_DONE || !http_keepalive(&c->c_req))
 		close_after = 1;
@@ -268,12 +271,13 @@ conn_respond(struct conn *c, const struct page *p, int close_after)
 	else if (c->c_req.r_minor == 0)
 		connection = "keep-alive";
 	bytes = page_write(out, p, c->c_req.r_method == HTTP_M_HEAD,
-	    server_date(s), connection);
+	    worker_date(w), connection);
 
 	if (cf->cf_access_log) {
-		log_access("%s \"%s\" %d %zu %.2fms", c->c_addr,
+		log_access("%s \"%s\" %d %zu %.2fms w=%u", c->c_addr,
 		    c->c_req.r_line != NULL ? c->c_req.r_line : "-",
-		    p->p_status, bytes, conn_now_ms() - c->c_start_ms);
+		    p->p_status, bytes, conn_now_ms() - c->c_start_ms,
+		    w->w_index);
 	}
 
 	if (close_after) {
@@ -297,7 +301,7 @@ conn_respond(struct conn *c, const struct page *p, int close_after)
 static void
 conn_after_response(struct conn *c)
 {
-	struct server	*s = c->c_srv;
+	struct worker	*w = c->c_w;
 	struct evbuffer	*in = bufferevent_get_input(c->c_bev);
 
 	if (evbuffer_get_length(bufferevent_get_output(c->c_bev)) >
@@ -310,12 +314,12 @@ conn_after_response(struct conn *c)
 		/* Pipelined: its head deadline runs from now. */
 		c->c_state = CONN_READING;
 		c->c_start_ms = conn_now_ms();
-		evtimer_add(c->c_timer, s->s_tv_header);
+		evtimer_add(c->c_timer, w->w_tv_header);
 		return;
 	}
 	c->c_state = CONN_IDLE_KEEPALIVE;
 	conn_set_idle(c, 1);
-	evtimer_add(c->c_timer, s->s_tv_keepalive);
+	evtimer_add(c->c_timer, w->w_tv_keepalive);
 }
 
 /*
@@ -450,7 +454,7 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 		conn_error(c, 408, "request head timeout");
 		break;
 	case CONN_SLEEPING:
-		conn_respond(c, pages_get(c->c_srv->s_pages, PAGE_HELLO), 0);
+		conn_respond(c, pages_get(c->c_w->w_pages, PAGE_HELLO), 0);
 		conn_process(c);
 		break;
 	case CONN_LINGERING:

@@ -1,27 +1,32 @@
 /*
- * The server as a whole: the event base, signals as loop events, reload
- * (parse the new config and pages first, swap only if both are good),
- * graceful shutdown, and the accept gate (max_connections, EMFILE).
- * It tells systemd (systemd.c) about each of these: READY=1 once serving,
+ * The server as a whole, in the main thread: signals as loop events,
+ * reload (parse the new config and pages first, swap only if both are
+ * good), graceful shutdown, the watchdog, and the workers (worker.c), one
+ * thread and event loop each, that do the serving. It tells systemd
+ * (systemd.c) about each of these: READY=1 once every worker serves,
  * RELOADING=1 then READY=1 around a reload, STOPPING=1 on shutdown, and
- * WATCHDOG=1 from a loop timer while the loop runs.
+ * WATCHDOG=1 from a loop timer while every worker's loop runs.
  *
  * libevent runs signal callbacks from the loop, not from the handler, so
- * reload and shutdown here may do any work they like.
+ * reload and shutdown here may do any work they like. Workers block all
+ * signals, so the handlers run in this thread.
  */
 #include <sys/types.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hellod.h"
 
 static void	server_signal_cb(evutil_socket_t, short, void *);
-static void	server_retry_cb(evutil_socket_t, short, void *);
 static void	server_stop_timer_cb(evutil_socket_t, short, void *);
 static void	server_watchdog_cb(evutil_socket_t, short, void *);
+static void	server_notes_cb(evutil_socket_t, short, void *);
+static void	server_send_all(struct server *, enum worker_msg_type);
 
 /* Milliseconds to a timeval. */
 static void
@@ -31,45 +36,36 @@ server_ms_tv(uint64_t ms, struct timeval *tv)
 	tv->tv_usec = (suseconds_t)((ms % 1000) * 1000);
 }
 
+/* How many workers cf asks for, `auto` being one per online CPU. */
+static unsigned int
+server_nworkers(const struct config *cf)
+{
+	return (config_workers(cf, sysconf(_SC_NPROCESSORS_ONLN)));
+}
+
 /*
- * Every connection's timer of one kind has the same length, so libevent's
- * common timeouts keep them in a queue: O(1) to arm and to fire.
+ * Set up the main event base, signal events and the workers (not yet
+ * running); takes ownership of cf, ps.
  */
-static const struct timeval *
-server_common(struct server *s, uint64_t ms, struct timeval *raw)
-{
-	const struct timeval	*tv;
-
-	server_ms_tv(ms, raw);
-	if ((tv = event_base_init_common_timeout(s->s_base, raw)) == NULL)
-		return (raw);	/* out of common timeouts: still correct */
-	return (tv);
-}
-
-/* (Re)compute the timer lengths from the config. */
-void
-server_set_timeouts(struct server *s)
-{
-	s->s_tv_sleep = server_common(s, s->s_cf->cf_sleep, &s->s_tv_sleep_raw);
-	s->s_tv_header = server_common(s, s->s_cf->cf_header_timeout,
-	    &s->s_tv_header_raw);
-	s->s_tv_keepalive = server_common(s, s->s_cf->cf_keepalive_timeout,
-	    &s->s_tv_keepalive_raw);
-}
-
-/* Set up the event base and signal events; takes ownership of cf, ps. */
 int
 server_init(struct server *s, struct config *cf, struct pages *ps)
 {
 	static const int	 sigs[] = { SIGHUP, SIGTERM, SIGINT };
 	struct event_config	*ecf;
 	size_t			 i;
+	unsigned int		 n;
 
 	memset(s, 0, sizeof *s);
+	s->s_notes[0] = s->s_notes[1] = -1;
+	atomic_init(&s->s_nconns, 0);
+	atomic_init(&s->s_limited, 0);
+	atomic_init(&s->s_emfile_warned, 0);
+	if ((s->s_snap = snapshot_new(cf, ps)) == NULL) {
+		pages_free(ps);
+		config_free(cf);
+		return (-1);
+	}
 	s->s_cf = cf;
-	s->s_pages = ps;
-	TAILQ_INIT(&s->s_conns);
-	TAILQ_INIT(&s->s_idle);
 	log_set_level((int)cf->cf_log_level);
 
 	if ((ecf = event_config_new()) == NULL)
@@ -87,11 +83,27 @@ server_init(struct server *s, struct config *cf, struct pages *ps)
 		    NULL) == -1)
 			return (-1);
 	}
-	s->s_accept_retry = evtimer_new(s->s_base, server_retry_cb, s);
 	s->s_stop_timer = evtimer_new(s->s_base, server_stop_timer_cb, s);
-	if (s->s_accept_retry == NULL || s->s_stop_timer == NULL)
+	if (s->s_stop_timer == NULL)
 		return (-1);
-	server_set_timeouts(s);
+	if (pipe2(s->s_notes, O_CLOEXEC) == -1 ||
+	    evutil_make_socket_nonblocking(s->s_notes[0]) == -1)
+		return (-1);
+	s->s_notes_ev = event_new(s->s_base, s->s_notes[0],
+	    EV_READ | EV_PERSIST, server_notes_cb, s);
+	if (s->s_notes_ev == NULL || event_add(s->s_notes_ev, NULL) == -1)
+		return (-1);
+
+	n = server_nworkers(cf);
+	if ((s->s_workers = calloc(n, sizeof *s->s_workers)) == NULL)
+		return (-1);
+	for (s->s_nworkers = 0; s->s_nworkers < n; s->s_nworkers++) {
+		if (worker_init(&s->s_workers[s->s_nworkers], s,
+		    s->s_nworkers, s->s_snap) == -1) {
+			s->s_nworkers++;	/* free it too */
+			return (-1);
+		}
+	}
 	return (0);
 }
 
@@ -99,7 +111,9 @@ server_init(struct server *s, struct config *cf, struct pages *ps)
 static int
 server_adopt(struct server *s, int n, char **cause)
 {
-	int	i, fd, r;
+	struct worker	*w;
+	unsigned int	 k;
+	int		 i, fd, r;
 
 	for (i = 0; i < n; i++) {
 		fd = SYSTEMD_LISTEN_FDS_START + i;
@@ -115,28 +129,65 @@ server_adopt(struct server *s, int n, char **cause)
 	log_info("using %d socket-activated fd(s) from systemd: the %zu "
 	    "`listen` key(s) in %s are ignored", n, s->s_cf->cf_nlisten,
 	    s->s_cf->cf_path);
+	/* Workers 1.. get a dup() each; worker 0, last, the fd itself. */
 	for (i = 0; i < n; i++) {
-		if (listener_adopt(s, SYSTEMD_LISTEN_FDS_START + i,
-		    &s->s_listeners[i], cause) == -1)
-			return (HELLOD_EXIT_OSERR);
-		s->s_nlisteners++;
+		for (k = s->s_nworkers; k-- > 0;) {
+			w = &s->s_workers[k];
+			if (listener_adopt(w, SYSTEMD_LISTEN_FDS_START + i,
+			    k != 0, k != 0 ? LISTENER_QUIET : 0,
+			    &w->w_listeners[i], cause) == -1)
+				return (HELLOD_EXIT_OSERR);
+			w->w_nlisteners++;
+		}
 	}
 	s->s_activated = 1;
 	return (0);
 }
 
+/* Bind every `listen` address once per worker (SO_REUSEPORT if > 1). */
+static int
+server_bind(struct server *s, char **cause)
+{
+	struct worker	*w, *w0 = &s->s_workers[0];
+	struct listener	*l0;
+	unsigned int	 k;
+	size_t		 i;
+	int		 flags;
+
+	flags = s->s_nworkers > 1 ? LISTENER_REUSEPORT : 0;
+	for (i = 0; i < s->s_cf->cf_nlisten; i++) {
+		l0 = &w0->w_listeners[i];
+		if (listener_open(w0, &s->s_cf->cf_listen[i], NULL, 0, flags,
+		    l0, cause) == -1)
+			return (HELLOD_EXIT_OSERR);
+		w0->w_nlisteners++;
+		/* The others bind where the first did (port 0: same port). */
+		for (k = 1; k < s->s_nworkers; k++) {
+			w = &s->s_workers[k];
+			if (listener_open(w, &s->s_cf->cf_listen[i],
+			    (struct sockaddr *)&l0->l_ss, l0->l_sslen,
+			    flags | LISTENER_QUIET, &w->w_listeners[i],
+			    cause) == -1)
+				return (HELLOD_EXIT_OSERR);
+			w->w_nlisteners++;
+		}
+	}
+	return (0);
+}
+
 /*
- * Open the listeners: on the sockets systemd passed, if any, else on
- * every `listen` address. Returns 0, or the exit status to leave with
- * and a cause: HELLOD_EXIT_CONFIG for a passed socket hellod cannot
- * serve on (the .socket unit must be fixed; retrying cannot help),
+ * Open the listeners of every worker: on the sockets systemd passed, if
+ * any, else on every `listen` address. Returns 0, or the exit status to
+ * leave with and a cause: HELLOD_EXIT_CONFIG for a passed socket hellod
+ * cannot serve on (the .socket unit must be fixed; retrying cannot help),
  * HELLOD_EXIT_OSERR for failures to bind or listen.
  */
 int
 server_listen(struct server *s, char **cause)
 {
-	size_t	i, n;
-	int	nfds;
+	size_t		n;
+	unsigned int	k;
+	int		nfds;
 
 	*cause = NULL;
 	if ((nfds = systemd_listen_fds()) < 0) {
@@ -145,65 +196,82 @@ server_listen(struct server *s, char **cause)
 		return (HELLOD_EXIT_OSERR);
 	}
 	n = nfds > 0 ? (size_t)nfds : s->s_cf->cf_nlisten;
-	if ((s->s_listeners = calloc(n, sizeof *s->s_listeners)) == NULL) {
-		*cause = strdup("out of memory");
-		return (HELLOD_EXIT_OSERR);
-	}
-	if (nfds > 0) {
-		if ((nfds = server_adopt(s, nfds, cause)) != 0)
-			return (nfds);
-	} else {
-		for (i = 0; i < n; i++) {
-			if (listener_open(s, &s->s_cf->cf_listen[i],
-			    &s->s_listeners[i], cause) == -1)
-				return (HELLOD_EXIT_OSERR);
-			s->s_nlisteners++;
+	for (k = 0; k < s->s_nworkers; k++) {
+		s->s_workers[k].w_listeners = calloc(n,
+		    sizeof *s->s_workers[k].w_listeners);
+		if (s->s_workers[k].w_listeners == NULL) {
+			*cause = strdup("out of memory");
+			return (HELLOD_EXIT_OSERR);
 		}
 	}
-	s->s_accepting = 1;
-	return (0);
+	s->s_nlisteners = n;
+	if (nfds > 0)
+		return (server_adopt(s, nfds, cause));
+	return (server_bind(s, cause));
 }
 
-/* "serving on ADDR, ADDR, root DIR", for systemd's STATUS=. */
+/* "serving on ADDR, ADDR, root DIR, N worker(s)", for STATUS=. */
 static void
 server_status(struct server *s, char *buf, size_t size)
 {
-	size_t	i, len;
+	struct worker	*w0 = &s->s_workers[0];
+	size_t		 i, len;
 
 	len = (size_t)snprintf(buf, size, "serving on");
-	for (i = 0; i < s->s_nlisteners && len < size; i++) {
+	for (i = 0; i < w0->w_nlisteners && len < size; i++) {
 		len += (size_t)snprintf(buf + len, size - len, "%s %s",
-		    i > 0 ? "," : "", s->s_listeners[i].l_name);
+		    i > 0 ? "," : "", w0->w_listeners[i].l_name);
 	}
 	if (len < size)
-		snprintf(buf + len, size - len, ", root %s", s->s_cf->cf_root);
+		snprintf(buf + len, size - len, ", root %s, %u worker(s)",
+		    s->s_cf->cf_root, s->s_nworkers);
 }
 
 /*
- * Listeners are bound and the pages loaded: log it, tell systemd, and
- * start the watchdog pings if systemd wants them (WatchdogSec=). They come
- * from a loop timer at half the interval, so a stuck loop stops them and
- * systemd restarts hellod.
+ * Listeners are bound and the pages loaded: start the workers, log it,
+ * tell systemd, and start the watchdog pings if systemd wants them
+ * (WatchdogSec=). They come from a timer in this loop at half the
+ * interval, and only while every worker's heartbeat (a timer in its own
+ * loop) is fresh, so that a stuck worker stops them too and systemd
+ * restarts hellod.
  */
 int
 server_ready(struct server *s)
 {
 	struct timeval	tv;
-	uint64_t	usec;
+	uint64_t	usec = 0, beat = 0;
 	char		status[512];
+	unsigned int	k;
 	int		r;
-
-	log_info("hellod %s ready: %zu listener(s), root %s", PACKAGE_VERSION,
-	    s->s_nlisteners, s->s_cf->cf_root);
-	server_status(s, status, sizeof status);
-	systemd_notify("READY=1\nSTATUS=%s", status);
 
 	if ((r = systemd_watchdog_usec(&usec)) < 0) {
 		log_warnx("WATCHDOG_USEC: %s: not sending watchdog pings",
 		    strerror(-r));
-		return (0);
+		usec = 0;
+	} else if (r == 0)
+		usec = 0;
+	if (usec > 0) {
+		s->s_watchdog_ms = usec / 1000 > 0 ? usec / 1000 : 1;
+		beat = s->s_watchdog_ms / 4;
+		if (beat > HELLOD_HEARTBEAT_MS)
+			beat = HELLOD_HEARTBEAT_MS;
+		if (beat == 0)
+			beat = 1;
 	}
-	if (r == 0)
+	for (k = 0; k < s->s_nworkers; k++) {
+		if (worker_start(&s->s_workers[k], beat) == -1) {
+			log_warn("worker %u: cannot start", k);
+			return (-1);
+		}
+		s->s_nrunning++;
+	}
+
+	log_info("hellod %s ready: %zu listener(s), %u worker(s), root %s",
+	    PACKAGE_VERSION, s->s_nlisteners, s->s_nworkers, s->s_cf->cf_root);
+	server_status(s, status, sizeof status);
+	systemd_notify("READY=1\nSTATUS=%s", status);
+
+	if (usec == 0)
 		return (0);
 	log_info("systemd watchdog: %llu ms, sending WATCHDOG=1 every %llu ms",
 	    (unsigned long long)(usec / 1000),
@@ -220,14 +288,104 @@ server_ready(struct server *s)
 	return (0);
 }
 
-/* The loop is running: ping systemd's watchdog. */
+/*
+ * Ping systemd's watchdog if every running worker's loop has run within
+ * the watchdog interval; a stuck worker withholds the ping (logged once).
+ */
 static void
 server_watchdog_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct server	*s = arg;
+	struct worker	*w;
+	uint64_t	 now = worker_now_ms(), beat;
+	unsigned int	 k;
+
 	(void)fd;
 	(void)what;
-	(void)arg;
+	for (k = 0; k < s->s_nworkers; k++) {
+		w = &s->s_workers[k];
+		if (!w->w_started)
+			continue;	/* exited: drained */
+		beat = atomic_load_explicit(&w->w_heartbeat,
+		    memory_order_relaxed);
+		if (now > beat && now - beat >= s->s_watchdog_ms) {
+			if (!s->s_stuck_warned)
+				log_error("worker %u stuck for %llu ms: not "
+				    "sending WATCHDOG=1", k,
+				    (unsigned long long)(now - beat));
+			s->s_stuck_warned = 1;
+			return;
+		}
+	}
+	if (s->s_stuck_warned) {
+		log_info("all workers running again: sending WATCHDOG=1");
+		s->s_stuck_warned = 0;
+	}
 	systemd_notify_watchdog();
+}
+
+/* From a worker thread: tell the main loop. */
+void
+server_note(struct server *s, enum server_note type, unsigned int index)
+{
+	struct server_note_msg	m;
+	ssize_t			n;
+
+	memset(&m, 0, sizeof m);
+	m.sm_type = type;
+	m.sm_worker = index;
+	do
+		n = write(s->s_notes[1], &m, sizeof m);
+	while (n == -1 && errno == EINTR);
+	if (n != (ssize_t)sizeof m)
+		log_warn("worker %u: cannot notify the main thread", index);
+}
+
+/*
+ * Notes from the workers. A worker's loop ends only when told to stop (or
+ * on a libevent failure, which stops the whole server); the main loop
+ * ends when the last worker has.
+ */
+static void
+server_notes_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server		*s = arg;
+	struct server_note_msg	 m[16];
+	struct worker		*w;
+	ssize_t			 n;
+	size_t			 i;
+
+	(void)what;
+	while ((n = read(fd, m, sizeof m)) > 0) {
+		for (i = 0; i < (size_t)n / sizeof m[0]; i++) {
+			if (m[i].sm_type != SERVER_NOTE_EXITED ||
+			    m[i].sm_worker >= s->s_nworkers)
+				continue;
+			w = &s->s_workers[m[i].sm_worker];
+			worker_join(w);
+			s->s_nrunning--;
+			if (!s->s_stopping) {
+				log_error("worker %u ended unexpectedly: "
+				    "stopping", m[i].sm_worker);
+				s->s_failed = 1;
+				server_stop(s);
+			}
+		}
+	}
+	if (s->s_nrunning == 0)
+		event_base_loopexit(s->s_base, NULL);
+}
+
+/* Send every running worker a message. */
+static void
+server_send_all(struct server *s, enum worker_msg_type type)
+{
+	unsigned int	k;
+
+	for (k = 0; k < s->s_nworkers; k++) {
+		if (s->s_workers[k].w_started)
+			worker_send(&s->s_workers[k], type, NULL);
+	}
 }
 
 /*
@@ -241,153 +399,70 @@ server_reload_failed(const char *why)
 	    "previous configuration", why);
 }
 
-/* Run the loop until shutdown. */
+/* Run the main loop until every worker has ended. */
 int
 server_run(struct server *s)
 {
-	return (event_base_dispatch(s->s_base));
+	if (event_base_dispatch(s->s_base) == -1 || s->s_failed)
+		return (-1);
+	return (0);
 }
 
-/* Close everything; safe on a half-initialised server. */
+/* Stop the workers and close everything; safe on a half-initialised one. */
 void
 server_free(struct server *s)
 {
-	struct conn	*c;
-	size_t		 i;
+	unsigned int	k;
+	size_t		i;
 
 	s->s_stopping = 1;
-	while ((c = TAILQ_FIRST(&s->s_conns)) != NULL)
-		conn_close(c, "exiting");
-	for (i = 0; i < s->s_nlisteners; i++)
-		listener_close(&s->s_listeners[i]);
-	free(s->s_listeners);
+	for (k = 0; k < s->s_nworkers; k++) {
+		if (s->s_workers[k].w_started) {
+			worker_send(&s->s_workers[k], WORKER_MSG_EXIT, NULL);
+			worker_join(&s->s_workers[k]);
+		}
+	}
+	for (k = 0; k < s->s_nworkers; k++)
+		worker_free(&s->s_workers[k]);
+	free(s->s_workers);
 	for (i = 0; i < sizeof s->s_sig / sizeof s->s_sig[0]; i++) {
 		if (s->s_sig[i] != NULL)
 			event_free(s->s_sig[i]);
 	}
-	if (s->s_accept_retry != NULL)
-		event_free(s->s_accept_retry);
 	if (s->s_stop_timer != NULL)
 		event_free(s->s_stop_timer);
 	if (s->s_watchdog != NULL)
 		event_free(s->s_watchdog);
+	if (s->s_notes_ev != NULL)
+		event_free(s->s_notes_ev);
+	for (i = 0; i < 2; i++) {
+		if (s->s_notes[i] != -1)
+			close(s->s_notes[i]);
+	}
 	if (s->s_base != NULL)
 		event_base_free(s->s_base);
-	pages_free(s->s_pages);
-	config_free(s->s_cf);
+	snapshot_unref(s->s_snap);
 	memset(s, 0, sizeof *s);
-}
-
-/* The cached Date value, reformatted at most once a second. */
-const char *
-server_date(struct server *s)
-{
-	struct timeval	tv;
-
-	if (event_base_gettimeofday_cached(s->s_base, &tv) == -1)
-		gettimeofday(&tv, NULL);
-	if (tv.tv_sec != s->s_date_time || s->s_date[0] == '\0') {
-		http_date(tv.tv_sec, s->s_date, sizeof s->s_date);
-		s->s_date_time = tv.tv_sec;
-	}
-	return (s->s_date);
-}
-
-/* Enable or disable accepting to match the server's state. */
-void
-server_accept_update(struct server *s)
-{
-	int	want;
-
-	want = !s->s_stopping && !s->s_limited && !s->s_emfile;
-	if (want != s->s_accepting)
-		listener_enable(s, want);
-}
-
-/* Out of descriptors: stop accepting, and try again shortly. */
-void
-server_accept_pause(struct server *s)
-{
-	struct timeval	tv;
-
-	s->s_emfile = 1;
-	server_accept_update(s);
-	server_ms_tv(HELLOD_ACCEPT_RETRY_MS, &tv);
-	evtimer_add(s->s_accept_retry, &tv);
-}
-
-static void
-server_retry_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct server	*s = arg;
-
-	(void)fd;
-	(void)what;
-	s->s_emfile = 0;
-	server_accept_update(s);
-}
-
-/*
- * A connection was added. At max_connections, make room by closing the
- * longest-idle keep-alive connections; with none idle, stop accepting.
- */
-void
-server_conn_opened(struct server *s)
-{
-	struct conn	*idle;
-
-	s->s_nconns++;
-	while (s->s_nconns >= s->s_cf->cf_max_connections &&
-	    (idle = TAILQ_FIRST(&s->s_idle)) != NULL)
-		conn_close(idle, "idle, closed for a new connection");
-	if (s->s_nconns >= s->s_cf->cf_max_connections && !s->s_limited) {
-		log_warnx("max_connections (%llu) reached: pausing accept",
-		    (unsigned long long)s->s_cf->cf_max_connections);
-		s->s_limited = 1;
-		server_accept_update(s);
-	}
-}
-
-/*
- * A connection was closed. Resume accepting once below 90% of the limit
- * (hysteresis, so that a busy server does not flap); exit when the last
- * connection of a graceful shutdown is gone.
- */
-void
-server_conn_closed(struct server *s)
-{
-	uint64_t	max = s->s_cf->cf_max_connections;
-	uint64_t	low = max - (max / 10 > 0 ? max / 10 : 1);
-
-	s->s_nconns--;
-	if (s->s_emfile) {
-		s->s_emfile = 0;	/* a descriptor is free again */
-		server_accept_update(s);
-	}
-	if (s->s_limited && s->s_nconns <= low) {
-		log_info("below max_connections: accepting again");
-		s->s_limited = 0;
-		server_accept_update(s);
-	}
-	if (s->s_stopping && s->s_nconns == 0)
-		event_base_loopexit(s->s_base, NULL);
 }
 
 /*
  * SIGHUP: load the config and pages anew; keep the running ones if
- * either fails. Addresses cannot change without a restart; with sockets
- * from systemd, the `listen` keys do not matter at all. systemd hears
- * RELOADING=1 first and READY=1 after, with a STATUS= saying how it went.
+ * either fails. Addresses and the number of workers cannot change without
+ * a restart; with sockets from systemd, the `listen` keys do not matter at
+ * all. Each worker gets the new snapshot through its pipe and swaps to it
+ * between two callbacks: requests in flight (a /sleep) are answered with
+ * the new pages. systemd hears RELOADING=1 first and READY=1 after, with a
+ * STATUS= saying how it went.
  */
 void
 server_reload(struct server *s)
 {
 	struct config		*ncf, *ocf = s->s_cf;
 	struct pages		*nps;
-	struct listen_addr	*tla;
-	size_t			 tn;
+	struct snapshot		*nsn, *osn = s->s_snap;
 	char			*errors, *cause, *line, *save, *first;
 	char			 status[512];
+	unsigned int		 k, n;
 
 	systemd_notify_reloading();
 	log_info("reloading configuration from %s", ocf->cf_path);
@@ -422,66 +497,71 @@ server_reload(struct server *s)
 	} else if (!config_same_listen(ocf, ncf)) {
 		log_warnx("listen addresses changed: restart hellod to apply");
 		/* Keep describing the sockets we really have. */
-		tla = ncf->cf_listen;
-		tn = ncf->cf_nlisten;
-		ncf->cf_listen = ocf->cf_listen;
-		ncf->cf_nlisten = ocf->cf_nlisten;
-		ocf->cf_listen = tla;
-		ocf->cf_nlisten = tn;
+		if (config_copy_listen(ncf, ocf) == -1) {
+			log_error("reload failed: out of memory");
+			server_reload_failed("out of memory");
+			pages_free(nps);
+			config_free(ncf);
+			return;
+		}
 	}
+	if ((n = server_nworkers(ncf)) != s->s_nworkers) {
+		log_warnx("workers changed (%u to %u): restart hellod to "
+		    "apply", s->s_nworkers, n);
+		ncf->cf_workers = s->s_nworkers;
+	}
+	if ((nsn = snapshot_new(ncf, nps)) == NULL) {
+		log_error("reload failed: out of memory");
+		server_reload_failed("out of memory");
+		pages_free(nps);
+		config_free(ncf);
+		return;
+	}
+	s->s_snap = nsn;
 	s->s_cf = ncf;
-	config_free(ocf);
-	pages_free(s->s_pages);
-	s->s_pages = nps;
 	log_set_level((int)ncf->cf_log_level);
-	server_set_timeouts(s);
-	if (s->s_limited &&
-	    s->s_nconns < s->s_cf->cf_max_connections) {
-		s->s_limited = 0;
-		server_accept_update(s);
-	}
+	for (k = 0; k < s->s_nworkers; k++)
+		worker_send(&s->s_workers[k], WORKER_MSG_RELOAD,
+		    snapshot_ref(nsn));
+	snapshot_unref(osn);	/* freed by the last worker to swap */
 	log_info("reloaded configuration from %s", ncf->cf_path);
 	server_status(s, status, sizeof status);
 	systemd_notify("READY=1\nSTATUS=reloaded: %s", status);
 }
 
 /*
- * SIGTERM/SIGINT: stop accepting, drop connections that have asked for
- * nothing, let the rest finish (with Connection: close) within
+ * SIGTERM/SIGINT: every worker stops accepting, drops connections that
+ * have asked for nothing and lets the rest finish (with Connection:
+ * close); the main loop ends when every worker has drained, or at
  * shutdown_timeout. A second signal exits at once.
  */
 void
 server_stop(struct server *s)
 {
-	struct conn	*c, *next;
-	struct timeval	 tv;
-	size_t		 i;
+	struct timeval	tv;
+	size_t		n;
 
 	if (s->s_stopping) {
 		log_warnx("second signal: exiting now");
-		event_base_loopbreak(s->s_base);
+		server_send_all(s, WORKER_MSG_EXIT);
 		return;
 	}
 	s->s_stopping = 1;
-	for (i = 0; i < s->s_nlisteners; i++)
-		listener_close(&s->s_listeners[i]);
-	s->s_accepting = 0;
-	for (c = TAILQ_FIRST(&s->s_conns); c != NULL; c = next) {
-		next = TAILQ_NEXT(c, c_entry);
-		conn_shutdown(c);
-	}
-	if (s->s_nconns == 0) {
+	server_send_all(s, WORKER_MSG_STOP);
+	if ((n = atomic_load(&s->s_nconns)) == 0) {
 		systemd_notify("STOPPING=1\nSTATUS=stopping");
 		log_info("shutting down: no connections to drain");
-		event_base_loopexit(s->s_base, NULL);
-		return;
+	} else {
+		systemd_notify("STOPPING=1\nSTATUS=stopping: draining %zu "
+		    "connection(s)", n);
+		log_info("shutting down: draining %zu connection(s), at most "
+		    "%llu ms", n,
+		    (unsigned long long)s->s_cf->cf_shutdown_timeout);
 	}
-	systemd_notify("STOPPING=1\nSTATUS=stopping: draining %zu "
-	    "connection(s)", s->s_nconns);
-	log_info("shutting down: draining %zu connection(s), at most %llu ms",
-	    s->s_nconns, (unsigned long long)s->s_cf->cf_shutdown_timeout);
 	server_ms_tv(s->s_cf->cf_shutdown_timeout, &tv);
 	evtimer_add(s->s_stop_timer, &tv);
+	if (s->s_nrunning == 0)
+		event_base_loopexit(s->s_base, NULL);
 }
 
 static void
@@ -492,8 +572,8 @@ server_stop_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	log_warnx("shutdown_timeout reached: closing %zu connection(s)",
-	    s->s_nconns);
-	event_base_loopbreak(s->s_base);
+	    atomic_load(&s->s_nconns));
+	server_send_all(s, WORKER_MSG_EXIT);
 }
 
 /* Signals arrive here from the loop, never from the handler. */

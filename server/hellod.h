@@ -11,7 +11,9 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -46,6 +48,8 @@
 					   response */
 #define HELLOD_ACCEPT_RETRY_MS	500	/* retry accept after EMFILE */
 #define HELLOD_PAGE_MAX		(1024 * 1024)	/* largest page file */
+#define HELLOD_MAX_WORKERS	256	/* "workers" upper bound */
+#define HELLOD_HEARTBEAT_MS	1000	/* longest worker heartbeat period */
 
 /* Exit statuses (sysexits.h values). */
 #define HELLOD_EXIT_USAGE	64
@@ -87,6 +91,7 @@ enum conf_type {
 	CONF_PATH,
 	CONF_LOGLEVEL,
 	CONF_BOOL,		/* on/off */
+	CONF_WORKERS,		/* 1..HELLOD_MAX_WORKERS, or auto (0) */
 };
 
 struct config_key {
@@ -119,6 +124,7 @@ struct config {
 	uint64_t		 cf_max_header_size;	/* bytes */
 	uint64_t		 cf_log_level;
 	uint64_t		 cf_access_log;
+	uint64_t		 cf_workers;	/* 0: auto, one per CPU */
 };
 
 const struct config_key	*config_keys(size_t *);
@@ -128,7 +134,10 @@ void		 config_free(struct config *);
 int		 config_parse_duration(const char *, uint64_t *);
 int		 config_parse_size(const char *, uint64_t *);
 int		 config_parse_listen(const char *, struct listen_addr *, char **);
+int		 config_parse_workers(const char *, uint64_t *);
+unsigned int	 config_workers(const struct config *, long);
 int		 config_same_listen(const struct config *, const struct config *);
+int		 config_copy_listen(struct config *, const struct config *);
 void		 config_usage(FILE *);
 
 /* http.c */
@@ -261,19 +270,27 @@ enum page_id	 route_page(enum route_id);
 const char	*route_name(enum route_id);
 
 /* listener.c */
-struct server;
+struct worker;
 struct listener {
-	struct server		*l_srv;
+	struct worker		*l_w;
 	struct evconnlistener	*l_lev;
+	struct sockaddr_storage	 l_ss;		/* bound address */
+	socklen_t		 l_sslen;
+	int			 l_quiet;	/* not the first worker's: the
+						   address is logged once */
 	char			 l_name[64];	/* bound address */
 };
 
-int		 listener_open(struct server *, const struct listen_addr *,
+#define LISTENER_REUSEPORT	0x1	/* SO_REUSEPORT: one per worker */
+#define LISTENER_QUIET		0x2	/* don't log (not worker 0) */
+
+int		 listener_open(struct worker *, const struct listen_addr *,
+		     const struct sockaddr *, socklen_t, int,
 		     struct listener *, char **);
-int		 listener_adopt(struct server *, int, struct listener *,
-		     char **);
+int		 listener_adopt(struct worker *, int, int, int,
+		     struct listener *, char **);
 void		 listener_close(struct listener *);
-void		 listener_enable(struct server *, int);
+void		 listener_enable(struct worker *, int);
 void		 listener_format(const struct sockaddr *, socklen_t, char *,
 		     size_t);
 
@@ -291,7 +308,7 @@ enum conn_state {
 struct conn {
 	TAILQ_ENTRY(conn)	 c_entry;	/* server's list of all */
 	TAILQ_ENTRY(conn)	 c_idle_entry;	/* while keep-alive idle */
-	struct server		*c_srv;
+	struct worker		*c_w;
 	uint64_t		 c_id;
 	struct bufferevent	*c_bev;		/* owned, closes the fd */
 	struct event		*c_timer;	/* header, idle, sleep, linger */
@@ -307,7 +324,7 @@ struct conn {
 
 TAILQ_HEAD(conn_list, conn);
 
-struct conn	*conn_new(struct server *, evutil_socket_t,
+int		 conn_new(struct worker *, evutil_socket_t,
 		     const struct sockaddr *, socklen_t);
 void		 conn_close(struct conn *, const char *);
 void		 conn_shutdown(struct conn *);
@@ -366,41 +383,133 @@ systemd_is_socket_inet(int fd)
 }
 #endif
 
-/* daemon.c */
-struct server {
-	struct event_base	*s_base;
-	struct config		*s_cf;
-	struct pages		*s_pages;
-	struct listener		*s_listeners;
-	size_t			 s_nlisteners;
-	int			 s_accepting;	/* listeners enabled */
-	int			 s_limited;	/* paused at max_connections */
-	int			 s_emfile;	/* paused: out of descriptors */
-	int			 s_emfile_warned; /* logged this episode */
-	struct event		*s_accept_retry;
+/*
+ * snapshot.c: one loaded configuration and its pages, immutable once made
+ * and shared by the main thread and every worker. Each holder owns one
+ * reference; the last to let go frees it, in whichever thread that is.
+ */
+struct snapshot {
+	atomic_uint		 sn_refs;
+	struct config		*sn_cf;
+	struct pages		*sn_pages;
+};
 
-	struct conn_list	 s_conns;
-	struct conn_list	 s_idle;	/* keep-alive idle, oldest
+struct snapshot	*snapshot_new(struct config *, struct pages *);
+struct snapshot	*snapshot_ref(struct snapshot *);
+void		 snapshot_unref(struct snapshot *);
+
+/*
+ * worker.c: one thread, one event loop. A worker owns its listeners (one
+ * socket per address with SO_REUSEPORT, or a dup of each socket systemd
+ * passed), its connections, its timers and its Date cache; nothing of it
+ * is touched by another thread once it runs, except the atomics marked
+ * below. The main thread talks to it through w_pipe (struct worker_msg).
+ */
+enum worker_msg_type {
+	WORKER_MSG_RELOAD,	/* wm_snap: swap to it (reference passed) */
+	WORKER_MSG_SYNC,	/* s_limited changed: pause or resume */
+	WORKER_MSG_STOP,	/* stop accepting, drain, exit the loop */
+	WORKER_MSG_EXIT,	/* exit the loop now */
+};
+
+struct worker_msg {
+	enum worker_msg_type	 wm_type;
+	struct snapshot		*wm_snap;
+};
+
+struct server;
+struct worker {
+	struct server		*w_srv;
+	unsigned int		 w_index;	/* 0 .. s_nworkers - 1 */
+	pthread_t		 w_thread;
+	int			 w_started;	/* w_thread is running */
+	struct event_base	*w_base;
+	struct snapshot		*w_snap;	/* held reference */
+	struct config		*w_cf;		/* = w_snap->sn_cf */
+	struct pages		*w_pages;	/* = w_snap->sn_pages */
+
+	int			 w_pipe[2];	/* main -> worker messages */
+	struct event		*w_pipe_ev;
+	atomic_int		 w_wake;	/* a SYNC is in w_pipe */
+	int			 w_limited;	/* paused at max_connections */
+	_Atomic uint64_t	 w_heartbeat;	/* monotonic ms, for the
+						   watchdog */
+	struct event		*w_heartbeat_ev;
+
+	struct listener		*w_listeners;
+	size_t			 w_nlisteners;
+	int			 w_accepting;	/* listeners enabled */
+	int			 w_emfile;	/* paused: out of descriptors */
+	struct event		*w_accept_retry;
+
+	struct conn_list	 w_conns;
+	struct conn_list	 w_idle;	/* keep-alive idle, oldest
 						   first */
-	size_t			 s_nconns;
-	uint64_t		 s_next_id;
+	size_t			 w_nconns;	/* this worker's */
+	uint64_t		 w_next_id;
+	int			 w_stopping;
 
-	const struct timeval	*s_tv_sleep;	/* common timeouts */
-	const struct timeval	*s_tv_header;
-	const struct timeval	*s_tv_keepalive;
-	struct timeval		 s_tv_sleep_raw;
-	struct timeval		 s_tv_header_raw;
-	struct timeval		 s_tv_keepalive_raw;
+	const struct timeval	*w_tv_sleep;	/* common timeouts */
+	const struct timeval	*w_tv_header;
+	const struct timeval	*w_tv_keepalive;
+	struct timeval		 w_tv_sleep_raw;
+	struct timeval		 w_tv_header_raw;
+	struct timeval		 w_tv_keepalive_raw;
+
+	time_t			 w_date_time;
+	char			 w_date[PAGE_DATE_LEN + 1];
+};
+
+int		 worker_init(struct worker *, struct server *, unsigned int,
+		     struct snapshot *);
+int		 worker_start(struct worker *, uint64_t);
+void		 worker_send(struct worker *, enum worker_msg_type,
+		     struct snapshot *);
+void		 worker_join(struct worker *);
+void		 worker_free(struct worker *);
+uint64_t	 worker_now_ms(void);
+const char	*worker_date(struct worker *);
+void		 worker_conn_opened(struct worker *, struct conn *);
+void		 worker_conn_closed(struct worker *);
+void		 worker_accept_pause(struct worker *);
+void		 worker_accept_update(struct worker *);
+
+/* daemon.c */
+enum server_note {
+	SERVER_NOTE_EXITED,	/* a worker's loop has ended */
+};
+
+struct server_note_msg {
+	enum server_note	 sm_type;
+	unsigned int		 sm_worker;
+};
+
+struct server {
+	struct event_base	*s_base;	/* main thread: signals etc. */
+	struct snapshot		*s_snap;	/* current config and pages */
+	struct config		*s_cf;		/* = s_snap->sn_cf */
+	struct worker		*s_workers;
+	unsigned int		 s_nworkers;
+	unsigned int		 s_nrunning;	/* started, not yet exited */
+
+	atomic_size_t		 s_nconns;	/* all workers' connections */
+	atomic_int		 s_limited;	/* paused at max_connections */
+	atomic_int		 s_emfile_warned; /* EMFILE logged, this
+						   episode */
+
+	int			 s_notes[2];	/* worker -> main notes */
+	struct event		*s_notes_ev;
 
 	int			 s_activated;	/* sockets from systemd */
+	size_t			 s_nlisteners;	/* per worker */
+	uint64_t		 s_watchdog_ms;	/* 0: no watchdog */
 	struct event		*s_watchdog;	/* WATCHDOG=1 pings */
+	int			 s_stuck_warned; /* a worker is stuck */
 
 	int			 s_stopping;
+	int			 s_failed;	/* a worker ended on its own */
 	struct event		*s_sig[4];
 	struct event		*s_stop_timer;
-
-	time_t			 s_date_time;
-	char			 s_date[PAGE_DATE_LEN + 1];
 };
 
 int		 server_init(struct server *, struct config *, struct pages *);
@@ -408,12 +517,7 @@ int		 server_listen(struct server *, char **);
 int		 server_ready(struct server *);
 int		 server_run(struct server *);
 void		 server_free(struct server *);
-void		 server_set_timeouts(struct server *);
-const char	*server_date(struct server *);
-void		 server_conn_closed(struct server *);
-void		 server_conn_opened(struct server *);
-void		 server_accept_pause(struct server *);
-void		 server_accept_update(struct server *);
+void		 server_note(struct server *, enum server_note, unsigned int);
 void		 server_reload(struct server *);
 void		 server_stop(struct server *);
 

@@ -1,6 +1,9 @@
 /*
- * Listening sockets: one evconnlistener per `listen` address, all feeding
- * conn_new(). Accepting pauses at max_connections and when the process is
+ * Listening sockets: one evconnlistener per `listen` address and worker,
+ * all feeding conn_new(). With more than one worker each binds its own
+ * socket with SO_REUSEPORT and the kernel spreads new connections over
+ * them; a socket systemd passed is dup()ed for each worker instead (one
+ * queue, every worker's loop polls it). Accepting pauses at max_connections and when the process is
  * out of descriptors (EMFILE/ENFILE): a listening socket that stays
  * readable would otherwise spin the loop and flood the log.
  */
@@ -10,6 +13,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +54,7 @@ listener_format(const struct sockaddr *sa, socklen_t len, char *buf,
 static int
 listener_start(struct listener *l, evutil_socket_t fd)
 {
-	l->l_lev = evconnlistener_new(l->l_srv->s_base, listener_accept_cb, l,
+	l->l_lev = evconnlistener_new(l->l_w->w_base, listener_accept_cb, l,
 	    LEV_OPT_CLOSE_ON_FREE, 0, fd);
 	if (l->l_lev == NULL) {
 		close(fd);
@@ -60,18 +64,26 @@ listener_start(struct listener *l, evutil_socket_t fd)
 	return (0);
 }
 
-/* Bind and listen on la; the listener starts enabled. */
+/*
+ * Bind and listen on la (or on sa, if not NULL: the address the first
+ * worker got, so that port 0 means the same port for all); the listener
+ * starts enabled. flags: LISTENER_REUSEPORT, LISTENER_QUIET.
+ */
 int
-listener_open(struct server *s, const struct listen_addr *la,
+listener_open(struct worker *w, const struct listen_addr *la,
+    const struct sockaddr *sa, socklen_t salen, int flags,
     struct listener *l, char **cause)
 {
-	struct sockaddr_storage	 ss;
-	socklen_t		 sslen = sizeof ss;
 	evutil_socket_t		 fd;
 	int			 on = 1, saved;
 
 	memset(l, 0, sizeof *l);
-	l->l_srv = s;
+	l->l_w = w;
+	l->l_quiet = (flags & LISTENER_QUIET) != 0;
+	if (sa == NULL) {
+		sa = (const struct sockaddr *)&la->la_ss;
+		salen = la->la_len;
+	}
 	fd = socket(la->la_ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
 	if (fd == -1) {
@@ -82,16 +94,20 @@ listener_open(struct server *s, const struct listen_addr *la,
 	}
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == -1)
 		goto fail;
+	if ((flags & LISTENER_REUSEPORT) && setsockopt(fd, SOL_SOCKET,
+	    SO_REUSEPORT, &on, sizeof on) == -1)
+		goto fail;
 	if (la->la_ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
 	    IPV6_V6ONLY, &on, sizeof on) == -1)
 		goto fail;
-	if (bind(fd, (const struct sockaddr *)&la->la_ss, la->la_len) == -1)
+	if (bind(fd, sa, salen) == -1)
 		goto fail;
 	if (listen(fd, HELLOD_LISTEN_BACKLOG) == -1)
 		goto fail;
-	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == -1)
+	l->l_sslen = sizeof l->l_ss;
+	if (getsockname(fd, (struct sockaddr *)&l->l_ss, &l->l_sslen) == -1)
 		goto fail;
-	listener_format((struct sockaddr *)&ss, sslen, l->l_name,
+	listener_format((struct sockaddr *)&l->l_ss, l->l_sslen, l->l_name,
 	    sizeof l->l_name);
 	if (listener_start(l, fd) == -1) {
 		if (asprintf(cause, "listen %s: cannot create listener",
@@ -99,7 +115,8 @@ listener_open(struct server *s, const struct listen_addr *la,
 			*cause = NULL;
 		return (-1);
 	}
-	log_info("listening on %s", l->l_name);
+	if (!l->l_quiet)
+		log_info("listening on %s", l->l_name);
 	return (0);
 
 fail:
@@ -113,28 +130,36 @@ fail:
 
 /*
  * Serve on fd, a socket systemd passed already bound and listening (the
- * caller has checked it with systemd_is_socket_inet()). systemd leaves
- * O_NONBLOCK off unless the .socket unit asks for it, and libevent needs
- * it on. The listener owns fd from here on, even on failure.
+ * caller has checked it with systemd_is_socket_inet()), or on a dup() of
+ * it if dup is set, so that each worker's listener owns and closes its own
+ * descriptor. systemd leaves O_NONBLOCK off unless the .socket unit asks
+ * for it, and libevent needs it on (it is shared by the duplicates). The
+ * listener owns its fd from here on, even on failure; with dup, the
+ * caller still owns fd.
  */
 int
-listener_adopt(struct server *s, int fd, struct listener *l, char **cause)
+listener_adopt(struct worker *w, int fd, int dup, int flags,
+    struct listener *l, char **cause)
 {
-	struct sockaddr_storage	 ss;
-	socklen_t		 sslen = sizeof ss;
+	int	lfd = fd;
 
 	memset(l, 0, sizeof *l);
-	l->l_srv = s;
-	if (evutil_make_socket_nonblocking(fd) == -1 ||
-	    evutil_make_socket_closeonexec(fd) == -1 ||
-	    getsockname(fd, (struct sockaddr *)&ss, &sslen) == -1) {
+	l->l_w = w;
+	l->l_quiet = (flags & LISTENER_QUIET) != 0;
+	l->l_sslen = sizeof l->l_ss;
+	if ((dup && (lfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1) ||
+	    evutil_make_socket_nonblocking(lfd) == -1 ||
+	    evutil_make_socket_closeonexec(lfd) == -1 ||
+	    getsockname(lfd, (struct sockaddr *)&l->l_ss, &l->l_sslen) == -1) {
 		if (asprintf(cause, "socket-activated fd %d: %s", fd,
 		    strerror(errno)) == -1)
 			*cause = NULL;
-		close(fd);
+		if (lfd != -1)
+			close(lfd);
 		return (-1);
 	}
-	listener_format((struct sockaddr *)&ss, sslen, l->l_name,
+	fd = lfd;
+	listener_format((struct sockaddr *)&l->l_ss, l->l_sslen, l->l_name,
 	    sizeof l->l_name);
 	if (listener_start(l, fd) == -1) {
 		if (asprintf(cause, "socket-activated fd %d: cannot create "
@@ -142,7 +167,9 @@ listener_adopt(struct server *s, int fd, struct listener *l, char **cause)
 			*cause = NULL;
 		return (-1);
 	}
-	log_info("listening on %s (socket-activated fd %d)", l->l_name, fd);
+	if (!l->l_quiet)
+		log_info("listening on %s (socket-activated fd %d)", l->l_name,
+		    fd);
 	return (0);
 }
 
@@ -153,25 +180,26 @@ listener_close(struct listener *l)
 	if (l->l_lev != NULL) {
 		evconnlistener_free(l->l_lev);
 		l->l_lev = NULL;
-		log_info("stopped listening on %s", l->l_name);
+		if (!l->l_quiet)
+			log_info("stopped listening on %s", l->l_name);
 	}
 }
 
-/* Turn accepting on or off on every listener. */
+/* Turn accepting on or off on every listener of a worker. */
 void
-listener_enable(struct server *s, int on)
+listener_enable(struct worker *w, int on)
 {
 	size_t	i;
 
-	for (i = 0; i < s->s_nlisteners; i++) {
-		if (s->s_listeners[i].l_lev == NULL)
+	for (i = 0; i < w->w_nlisteners; i++) {
+		if (w->w_listeners[i].l_lev == NULL)
 			continue;
 		if (on)
-			evconnlistener_enable(s->s_listeners[i].l_lev);
+			evconnlistener_enable(w->w_listeners[i].l_lev);
 		else
-			evconnlistener_disable(s->s_listeners[i].l_lev);
+			evconnlistener_disable(w->w_listeners[i].l_lev);
 	}
-	s->s_accepting = on;
+	w->w_accepting = on;
 }
 
 /* A new connection: hand it to conn.c. */
@@ -182,11 +210,11 @@ listener_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	struct listener	*l = arg;
 
 	(void)lev;
-	if (l->l_srv->s_emfile_warned) {
+	if (atomic_load_explicit(&l->l_w->w_srv->s_emfile_warned,
+	    memory_order_relaxed) &&
+	    atomic_exchange(&l->l_w->w_srv->s_emfile_warned, 0))
 		log_info("accepting again");
-		l->l_srv->s_emfile_warned = 0;
-	}
-	if (conn_new(l->l_srv, fd, sa, (socklen_t)len) == NULL)
+	if (conn_new(l->l_w, fd, sa, (socklen_t)len) == -1)
 		evutil_closesocket(fd);
 }
 
@@ -199,19 +227,18 @@ static void
 listener_error_cb(struct evconnlistener *lev, void *arg)
 {
 	struct listener	*l = arg;
-	struct server	*s = l->l_srv;
+	struct worker	*w = l->l_w;
 	int		 err = EVUTIL_SOCKET_ERROR();
 
 	(void)lev;
 	if (err == EMFILE || err == ENFILE || err == ENOBUFS ||
 	    err == ENOMEM) {
-		if (!s->s_emfile_warned) {
+		/* Once per episode for the whole process, not per worker. */
+		if (!atomic_exchange(&w->w_srv->s_emfile_warned, 1))
 			log_warnx("accept on %s: %s: pausing accept, retrying "
 			    "every %d ms", l->l_name, strerror(err),
 			    HELLOD_ACCEPT_RETRY_MS);
-			s->s_emfile_warned = 1;
-		}
-		server_accept_pause(s);
+		worker_accept_pause(w);
 		return;
 	}
 	log_warnx("accept on %s: %s", l->l_name, strerror(err));

@@ -27,7 +27,8 @@
 
 #include "hellod.h"
 
-static int	log_level = LOG_LEVEL_INFO;
+static atomic_int log_level = LOG_LEVEL_INFO;	/* set by the main thread,
+						   read by every worker */
 static int	log_journal;	/* stderr is the journal: "<N>" lines */
 
 static const char *log_names[] = { "error", "warn", "info", "debug" };
@@ -112,13 +113,13 @@ log_prefix(char *buf, size_t size, int journal, int prio, const char *tag,
 void
 log_set_level(int level)
 {
-	log_level = level;
+	atomic_store_explicit(&log_level, level, memory_order_relaxed);
 }
 
 int
 log_get_level(void)
 {
-	return (log_level);
+	return (atomic_load_explicit(&log_level, memory_order_relaxed));
 }
 
 /* Name of a level, as written in the config. */
@@ -153,7 +154,7 @@ log_vline(int prio, const char *tag, int err, const char *fmt, va_list ap)
 
 #define LOG_BODY(level, err) do {					\
 	va_list	ap;							\
-	if (log_level < (level))					\
+	if (log_get_level() < (level))					\
 		break;							\
 	va_start(ap, fmt);						\
 	log_vline(log_prios[level], log_names[level], (err), fmt, ap);	\

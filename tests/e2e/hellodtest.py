@@ -46,7 +46,7 @@ EX_SKIP = 77
 # The keys the spec defines; the tests check that -h / README / conf know them.
 SPEC_KEYS = ['listen', 'root', 'sleep', 'header_timeout', 'keepalive_timeout',
              'write_timeout', 'shutdown_timeout', 'max_connections',
-             'max_header_size', 'log_level', 'access_log']
+             'max_header_size', 'log_level', 'access_log', 'workers']
 
 
 # ---------------------------------------------------------------- failures

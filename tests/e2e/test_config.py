@@ -300,9 +300,11 @@ def port_zero_logs_actual_port():
         check(m, 'no "listening on 127.0.0.1:PORT" line: %s' % s.stderr_tail())
         port = int(m.group(1))
         check(port != 0, 'logged port 0 instead of the actual port')
-        ready = s.wait_stderr(re.compile(r'\[info\] hellod \S+ ready: 1 listener\(s\), root '
+        ready = s.wait_stderr(re.compile(r'\[info\] hellod \S+ ready: 1 listener\(s\), '
+                                         r'[1-9]\d* worker\(s\), root '
                                          + re.escape(ht.STATIC)), 5)
-        check(ready, 'no "[info] hellod VERSION ready: 1 listener(s), root %s" line: %s'
+        check(ready, 'no "[info] hellod VERSION ready: 1 listener(s), N worker(s), root %s" '
+              'line: %s'
               % (ht.STATIC, s.stderr_tail()))
         ht.check_page(ht.http(port, 'GET', '/'), 200, ht.hello_bytes())
     finally:

@@ -167,9 +167,10 @@ def startup_log_lines():
     err = s.stderr_text()
     check(re.search(r'(?m)^%s \[info\] listening on 127\.0\.0\.1:%d$' % (TS, s.port), err),
           'no "TIMESTAMP [info] listening on 127.0.0.1:%d" line: %r' % (s.port, err[:600]))
-    check(re.search(r'(?m)^%s \[info\] hellod \S+ ready: 1 listener\(s\), root %s$'
-                    % (TS, re.escape(s.root)), err),
-          'no "[info] hellod VERSION ready: 1 listener(s), root %s" line: %r' % (s.root, err[:600]))
+    check(re.search(r'(?m)^%s \[info\] hellod \S+ ready: 1 listener\(s\), [1-9]\d* worker\(s\), '
+                    r'root %s$' % (TS, re.escape(s.root)), err),
+          'no "[info] hellod VERSION ready: 1 listener(s), N worker(s), root %s" line: %r'
+          % (s.root, err[:600]))
 
 
 @run.case
@@ -182,7 +183,7 @@ def access_log_lines():
         c.request('HEAD', '/')
         check_eq(c.read_response('HEAD').status, 200, 'status')
         port = c.sock.getsockname()[1]
-    pat = (r'(?m)^%s \[access\] 127\.0\.0\.1:%d "%s" %d \d+ \d+(\.\d+)?ms$')
+    pat = (r'(?m)^%s \[access\] 127\.0\.0\.1:%d "%s" %d \d+ \d+(\.\d+)?ms w=\d+$')
     for req, status in (('GET /nope?a=1 HTTP/1.1', 404), ('HEAD / HTTP/1.1', 200)):
         rx = re.compile(pat % (TS, port, re.escape(req), status))
         check(s.wait_stderr(rx, 2, mark), 'no access line for "%s" %d from port %d: %r'

@@ -221,7 +221,7 @@ write_file(const char *path, const char *text)
 static const char *const all_keys[] = {
 	"listen", "root", "sleep", "header_timeout", "keepalive_timeout",
 	"write_timeout", "shutdown_timeout", "max_connections",
-	"max_header_size", "log_level", "access_log",
+	"max_header_size", "log_level", "access_log", "workers",
 };
 #define NALL_KEYS	(sizeof all_keys / sizeof all_keys[0])
 
@@ -272,6 +272,7 @@ START_TEST(test_keys_types)
 	ck_assert_int_eq(find_key("max_header_size")->k_type, CONF_SIZE);
 	ck_assert_int_eq(find_key("log_level")->k_type, CONF_LOGLEVEL);
 	ck_assert_int_eq(find_key("access_log")->k_type, CONF_BOOL);
+	ck_assert_int_eq(find_key("workers")->k_type, CONF_WORKERS);
 }
 END_TEST
 
@@ -762,6 +763,48 @@ START_TEST(test_parse_access_log)
 }
 END_TEST
 
+/* workers: auto (stored as 0) or 1..HELLOD_MAX_WORKERS. */
+START_TEST(test_parse_workers)
+{
+	struct config	*cf;
+	uint64_t	 v;
+
+	cf = parse_ok("");
+	ck_assert_uint_eq(cf->cf_workers, 0);		/* default: auto */
+	ck_assert_uint_eq(config_workers(cf, 2), 2);
+	ck_assert_uint_eq(config_workers(cf, 1), 1);
+	ck_assert_uint_eq(config_workers(cf, 0), 1);	/* unknown: 1 */
+	ck_assert_uint_eq(config_workers(cf, -1), 1);
+	ck_assert_uint_eq(config_workers(cf, 1000), HELLOD_MAX_WORKERS);
+	config_free(cf);
+	cf = parse_ok("workers = auto\n");
+	ck_assert_uint_eq(cf->cf_workers, 0);
+	ck_assert_uint_eq(config_workers(cf, 8), 8);
+	config_free(cf);
+	cf = parse_ok("workers = 1\n");
+	ck_assert_uint_eq(config_workers(cf, 8), 1);
+	config_free(cf);
+	cf = parse_ok("workers = 256\n");
+	ck_assert_uint_eq(config_workers(cf, 2), 256);
+	config_free(cf);
+
+	ck_assert_int_eq(config_parse_workers("4", &v), 0);
+	ck_assert_uint_eq(v, 4);
+	ck_assert_int_eq(config_parse_workers("auto", &v), 0);
+	ck_assert_uint_eq(v, 0);
+	ck_assert_int_eq(config_parse_workers("0", &v), -1);
+	ck_assert_int_eq(config_parse_workers("257", &v), -1);
+	ck_assert_int_eq(config_parse_workers("Auto", &v), -1);
+	ck_assert_int_eq(config_parse_workers("-1", &v), -1);
+	ck_assert_int_eq(config_parse_workers("2s", &v), -1);
+	ck_assert_int_eq(config_parse_workers("", &v), -1);
+	check_one_error("workers = 0", NULL, NULL);
+	check_one_error("workers = 257", NULL, NULL);
+	check_one_error("workers = many", NULL, NULL);
+	check_one_error("workers = auto4", NULL, NULL);
+}
+END_TEST
+
 START_TEST(test_parse_listen_many)
 {
 	struct config	*cf;
@@ -1244,6 +1287,7 @@ config_suite(void)
 	tcase_add_test(tc, test_parse_len);
 	tcase_add_test(tc, test_parse_log_levels);
 	tcase_add_test(tc, test_parse_access_log);
+	tcase_add_test(tc, test_parse_workers);
 	tcase_add_test(tc, test_parse_listen_many);
 	tcase_add_test(tc, test_parse_root_relative);
 	tcase_add_loop_test(tc, test_parse_bounds, 0, NELEM(bounds));
