@@ -54,8 +54,7 @@ conn_now_ms(void)
 
 /*
  * Take over an accepted socket. Returns -1 if the connection could not
- * be set up; the caller then closes fd. On 0 the fd is the connection's,
- * which may already be closed again (over max_connections).
+ * be set up; the caller then closes fd.
  */
 int
 conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
@@ -106,7 +105,7 @@ conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 	evtimer_add(c->c_timer, w->w_tv_header);
 	log_debug("conn %llu: accepted from %s", (unsigned long long)c->c_id,
 	    c->c_addr);
-	worker_conn_opened(w, c);
+	worker_conn_opened(w);
 	return (0);
 }
 
@@ -130,6 +129,24 @@ conn_close(struct conn *c, const char *why)
 	http_request_clear(&c->c_req);
 	free(c);
 	worker_conn_closed(w);
+}
+
+/*
+ * At max_connections: give up an idle keep-alive connection. One whose
+ * last response is still queued (it went idle in this very loop pass) is
+ * closed once that is written: bufferevent_free() would drop it.
+ */
+void
+conn_reclaim(struct conn *c)
+{
+	if (evbuffer_get_length(bufferevent_get_output(c->c_bev)) == 0) {
+		conn_close(c, "idle, closed for a new connection");
+		return;
+	}
+	conn_set_idle(c, 0);
+	evtimer_del(c->c_timer);
+	c->c_state = CONN_CLOSING;
+	c->c_linger = 0;
 }
 
 /* Graceful shutdown: drop what has not asked for anything yet. */

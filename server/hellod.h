@@ -327,6 +327,7 @@ TAILQ_HEAD(conn_list, conn);
 int		 conn_new(struct worker *, evutil_socket_t,
 		     const struct sockaddr *, socklen_t);
 void		 conn_close(struct conn *, const char *);
+void		 conn_reclaim(struct conn *);
 void		 conn_shutdown(struct conn *);
 
 /*
@@ -469,7 +470,7 @@ void		 worker_join(struct worker *);
 void		 worker_free(struct worker *);
 uint64_t	 worker_now_ms(void);
 const char	*worker_date(struct worker *);
-void		 worker_conn_opened(struct worker *, struct conn *);
+void		 worker_conn_opened(struct worker *);
 void		 worker_conn_closed(struct worker *);
 void		 worker_accept_pause(struct worker *);
 void		 worker_accept_update(struct worker *);

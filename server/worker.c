@@ -423,13 +423,16 @@ worker_unlimit(struct worker *w)
 }
 
 /*
- * A connection c was added. At max_connections, make room by closing this
+ * A connection was added. At max_connections, make room by closing this
  * worker's longest-idle keep-alive connections; with none idle, stop
- * accepting. Over the limit (two workers took the last slot at once),
- * c itself is closed at once.
+ * accepting (every worker). Two workers accepting at the same instant may
+ * each take one connection more before they see the pause: the count can
+ * pass the limit by at most workers - 1, and such a connection is served,
+ * not dropped (a client already connected is better served late than
+ * reset).
  */
 void
-worker_conn_opened(struct worker *w, struct conn *c)
+worker_conn_opened(struct worker *w)
 {
 	struct server	*s = w->w_srv;
 	struct conn	*idle;
@@ -438,13 +441,11 @@ worker_conn_opened(struct worker *w, struct conn *c)
 	w->w_nconns++;
 	n = atomic_fetch_add(&s->s_nconns, 1) + 1;
 	while (n >= max && (idle = TAILQ_FIRST(&w->w_idle)) != NULL) {
-		conn_close(idle, "idle, closed for a new connection");
+		conn_reclaim(idle);
 		n = atomic_load(&s->s_nconns);
 	}
 	if (n >= max)
 		worker_limit(w);
-	if (n > max)
-		conn_close(c, "over max_connections");
 }
 
 /*
