@@ -617,6 +617,7 @@ set datafile missing 'NaN'
 set key top left
 set grid
 set multiplot layout 1,2 title 'N concurrent GET /sleep'
+set xtics 5000
 set xlabel 'sleeping connections N'
 set ylabel 'server RSS while all sleep (MiB)'
 plot %s
