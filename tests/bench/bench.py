@@ -1,0 +1,800 @@
+#!/usr/bin/env python3
+"""hellod vs nginx, side by side (`make bench`; python3 stdlib only).
+
+Runs the built hellod and Debian's nginx (with the echo module, whose
+echo_sleep gives nginx a non-blocking /sleep) back to back on free
+127.0.0.1 ports, serving the same hello.html/404.html with access logs off,
+and measures:
+
+  1. keep-alive GET / (wrk, BENCH_CONNS connections): requests/s and p99,
+     pinned (server on CPU 0 with one worker, wrk -t1 on CPU 1) and
+     unpinned (all workers, wrk with one thread per CPU);
+  2. the same with a new connection per request (Connection: close);
+  3. N concurrent GET /sleep (tests/bench/sleepclient): 200s, wall time from
+     the first connect to the last response, TcpExtListenOverflows, and the
+     latency of one GET / issued while all N wait;
+  4. server RSS (all its processes) idle and while the N sleep, i.e. bytes
+     per sleeping connection;
+  5. server CPU time (utime+stime, all processes) per 10,000 /sleep.
+
+CPU steal (/proc/stat) is recorded per run; a run with more than
+BENCH_STEAL_MAX % steal is repeated (BENCH_RETRIES times at most) and the
+attempt with the least steal is kept. Each figure is measured BENCH_REPS
+times, hellod and nginx alternating, and the medians are printed with the
+ratio hellod/nginx. Raw rows go to BENCH_RESULTS/*.csv, the chart of RSS and
+completion time against N to BENCH_RESULTS/sleep.png (gnuplot).
+
+Environment (make passes its variables of the same names):
+  HELLOD, HELLOD_SRCDIR, BENCH_SLEEPCLIENT, BENCH_RESULTS   paths (make sets them)
+  BENCH_QUICK=1        3 s wrk runs, 1 repetition, N = 1000 only
+  BENCH_REPS           repetitions of each figure (default 3)
+  BENCH_DURATION       seconds per wrk run (default 10)
+  BENCH_SLEEP          the servers' /sleep delay (default 2s)
+  BENCH_N              comma-separated N for /sleep (default 1000,10000,19000)
+  BENCH_CONNS          wrk connections (default 100)
+  BENCH_SERVERS        comma-separated subset of hellod,nginx
+  BENCH_STEAL_MAX      steal % above which a run is repeated (default 5)
+  BENCH_RETRIES        extra attempts for such a run (default 2)
+  BENCH_NO_INSTALL=1   never run apt-get
+"""
+
+import csv
+import http.client
+import os
+import re
+import resource
+import select
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRCDIR = os.path.abspath(os.environ.get('HELLOD_SRCDIR') or
+                         os.path.join(HERE, os.pardir, os.pardir))
+HOST = '127.0.0.1'
+APT_PACKAGES = ['nginx', 'libnginx-mod-http-echo', 'wrk', 'gnuplot-nox']
+ECHO_MODULE = '/usr/lib/nginx/modules/ngx_http_echo_module.so'
+T0 = time.monotonic()
+
+
+def log(msg):
+    print('[bench %6.1fs] %s' % (time.monotonic() - T0, msg), flush=True)
+
+
+class BenchError(Exception):
+    pass
+
+
+# ------------------------------------------------------------ processes
+
+_procs = []
+_tmpdirs = []
+
+
+def _max_nofile():
+    """Soft descriptor limit = hard limit, in the children (preexec_fn)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def start(cmd, **kw):
+    """Start cmd in its own process group; it is stopped by cleanup()."""
+    p = subprocess.Popen(cmd, start_new_session=True, preexec_fn=_max_nofile,
+                         stdin=subprocess.DEVNULL, **kw)
+    _procs.append(p)
+    return p
+
+
+def stop(p, sig=signal.SIGTERM, timeout=5):
+    """Stop p (and its process group, which only holds what p started)."""
+    if p.poll() is None:
+        try:
+            os.kill(p.pid, sig)
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pass
+        except ProcessLookupError:
+            pass
+    try:
+        os.killpg(p.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        p.wait(timeout)
+    except subprocess.TimeoutExpired:
+        pass
+    if p in _procs:
+        _procs.remove(p)
+
+
+def cleanup():
+    for p in list(_procs):
+        stop(p, timeout=2)
+    for d in _tmpdirs:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def tempdir(prefix):
+    d = tempfile.mkdtemp(prefix=prefix)
+    os.chmod(d, 0o755)          # nginx workers run as nobody when root
+    _tmpdirs.append(d)
+    return d
+
+
+def run(cmd, timeout, **kw):
+    return subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True,
+                          errors='replace', timeout=timeout, **kw)
+
+
+# ------------------------------------------------------------ /proc
+
+def cpu_stat():
+    """(total jiffies, steal jiffies) from the cpu line of /proc/stat."""
+    with open('/proc/stat') as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return sum(v[:8]), v[7]
+
+
+def steal_pct(a, b):
+    total = b[0] - a[0]
+    return 100.0 * (b[1] - a[1]) / total if total > 0 else 0.0
+
+
+def proc_tree(pid):
+    """pid and all its descendants."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for t in os.listdir('/proc/%d/task' % p):
+                with open('/proc/%d/task/%s/children' % (p, t)) as f:
+                    todo.extend(int(c) for c in f.read().split())
+        except OSError:
+            pass
+    return out
+
+
+def rss_kib(pids):
+    total = 0
+    for p in pids:
+        try:
+            with open('/proc/%d/status' % p) as f:
+                for line in f:
+                    if line.startswith('VmRSS:'):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def cpu_ms(pids):
+    """utime+stime of pids in milliseconds."""
+    hz = os.sysconf('SC_CLK_TCK')
+    ticks = 0
+    for p in pids:
+        try:
+            with open('/proc/%d/stat' % p) as f:
+                rest = f.read().rsplit(')', 1)[1].split()
+            ticks += int(rest[11]) + int(rest[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return ticks * 1000.0 / hz
+
+
+def listen_overflows():
+    """TcpExtListenOverflows (nstat -az, or /proc/net/netstat without it)."""
+    if shutil.which('nstat'):
+        r = run(['nstat', '-az', 'TcpExtListenOverflows'], timeout=10)
+        m = re.search(r'TcpExtListenOverflows\s+(\d+)', r.stdout)
+        if m:
+            return int(m.group(1))
+    with open('/proc/net/netstat') as f:
+        lines = f.read().splitlines()
+    for names, values in zip(lines[::2], lines[1::2]):
+        if names.startswith('TcpExt:'):
+            d = dict(zip(names.split()[1:], values.split()[1:]))
+            return int(d.get('ListenOverflows', 0))
+    return 0
+
+
+# ------------------------------------------------------------ HTTP
+
+def free_port():
+    s = socket.socket()
+    try:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+    finally:
+        s.close()
+
+
+def http_get(port, path, timeout=10):
+    c = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        c.request('GET', path)
+        r = c.getresponse()
+        return r.status, r.read()
+    finally:
+        c.close()
+
+
+def wait_ready(port, proc, name, timeout=10, log_tail=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise BenchError('%s exited with status %s at start%s'
+                             % (name, proc.returncode, log_tail and ':\n' + log_tail() or ''))
+        try:
+            socket.create_connection((HOST, port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise BenchError('%s did not listen on %s:%d within %ds' % (name, HOST, port, timeout))
+
+
+def static_copy(dest):
+    """The pages, copied world-readable to dest/static."""
+    dst = os.path.join(dest, 'static')
+    os.mkdir(dst, 0o755)
+    for name in ('hello.html', '404.html'):
+        shutil.copyfile(os.path.join(SRCDIR, 'static', name), os.path.join(dst, name))
+        os.chmod(os.path.join(dst, name), 0o644)
+    return dst
+
+
+# ------------------------------------------------------------ servers
+
+def hellod_has_workers(hellod):
+    """True if `hellod -h` lists a `workers` config key."""
+    r = run([hellod, '-h'], timeout=10)
+    return re.search(r'^\s+workers\s', r.stdout, re.M) is not None
+
+
+class Server:
+    """A server on a free port: start(), pids(), stop()."""
+    name = '?'
+
+    def __init__(self, workers, pin, sleep_s, static):
+        self.workers = workers      # None: run as is (hellod without `workers`)
+        self.pin = pin
+        self.sleep_s = sleep_s
+        self.static = static
+        self.port = free_port()
+        self.dir = tempdir('bench-%s-' % self.name)
+        self.proc = None
+
+    def command(self):
+        raise NotImplementedError
+
+    def start(self):
+        cmd = self.command()
+        if self.pin:
+            cmd = ['taskset', '-c', '0'] + cmd
+        self.log = open(os.path.join(self.dir, 'stderr.log'), 'wb')
+        self.proc = start(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        wait_ready(self.port, self.proc, self.name, log_tail=self.stderr_tail)
+        return self
+
+    def pids(self):
+        return proc_tree(self.proc.pid)
+
+    def stop(self):
+        if self.proc is not None:
+            stop(self.proc, self.stop_signal)
+            self.proc = None
+            self.log.close()
+
+    def stderr_tail(self):
+        out = ''
+        for name in ('stderr.log', 'error.log'):
+            try:
+                with open(os.path.join(self.dir, name), errors='replace') as f:
+                    out += f.read()[-2000:]
+            except OSError:
+                pass
+        return out
+
+
+class Hellod(Server):
+    name = 'hellod'
+    stop_signal = signal.SIGINT
+
+    def __init__(self, hellod, *args):
+        self.hellod = hellod
+        super().__init__(*args)
+
+    def command(self):
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        lines = ['# generated by tests/bench/bench.py',
+                 'listen = %s:%d' % (HOST, self.port),
+                 'root = %s' % self.static,
+                 'sleep = %dms' % round(self.sleep_s * 1000),
+                 'access_log = off',
+                 'log_level = warn',
+                 'max_connections = %d' % max(1000, hard - 100)]
+        if self.workers is not None:
+            lines.append('workers = %d' % self.workers)
+        conf = os.path.join(self.dir, 'hellod.conf')
+        with open(conf, 'w') as f:
+            f.write('\n'.join(lines) + '\n')
+        return [self.hellod, '-c', conf]
+
+
+class Nginx(Server):
+    name = 'nginx'
+    stop_signal = signal.SIGTERM
+
+    def command(self):
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        d = self.dir
+        conf = os.path.join(d, 'nginx.conf')
+        with open(conf, 'w') as f:
+            f.write('''# generated by tests/bench/bench.py
+load_module %(echo)s;
+worker_processes %(workers)d;
+error_log %(d)s/error.log warn;
+pid %(d)s/nginx.pid;
+events { worker_connections %(wc)d; }
+http {
+    access_log off;
+    default_type text/html;
+    charset utf-8;
+    sendfile on;
+    open_file_cache max=16 inactive=60s;
+    open_file_cache_valid 60s;
+    keepalive_timeout 5s;
+    keepalive_requests 1000000;
+    client_body_temp_path %(d)s/body;
+    proxy_temp_path %(d)s/proxy;
+    fastcgi_temp_path %(d)s/fastcgi;
+    uwsgi_temp_path %(d)s/uwsgi;
+    scgi_temp_path %(d)s/scgi;
+    server {
+        listen %(host)s:%(port)d backlog=4096;
+        root %(static)s;
+        error_page 404 /404.html;
+        location = / { try_files /hello.html =404; }
+        location = /sleep { echo_sleep %(sleep)s; echo_exec /hello.html; }
+        location = /hello.html { internal; }
+        location = /404.html { internal; }
+        location / { return 404; }
+    }
+}
+''' % {'echo': ECHO_MODULE, 'workers': self.workers or 1, 'd': d,
+       'wc': max(1024, hard - 200), 'host': HOST, 'port': self.port,
+       'static': self.static, 'sleep': '%g' % self.sleep_s})
+        return ['nginx', '-p', d + '/', '-c', conf, '-g', 'daemon off;']
+
+
+def verify(srv, sleep_too):
+    """Same answers as hellod's: 200 + hello.html, 404 + 404.html."""
+    hello = open(os.path.join(srv.static, 'hello.html'), 'rb').read()
+    notfound = open(os.path.join(srv.static, '404.html'), 'rb').read()
+    checks = [('/', 200, hello), ('/nope', 404, notfound), ('/hello.html', 404, notfound)]
+    if sleep_too:
+        checks.append(('/sleep', 200, hello))
+    for path, want, body in checks:
+        t = time.monotonic()
+        status, got = http_get(srv.port, path, timeout=srv.sleep_s + 10)
+        dt = time.monotonic() - t
+        if status != want or got != body:
+            raise BenchError('%s: GET %s gave %d with %d body bytes, want %d with the %d bytes '
+                             'of the page' % (srv.name, path, status, len(got), want, len(body)))
+        if path == '/sleep' and dt < srv.sleep_s * 0.9:
+            raise BenchError('%s: GET /sleep answered after %.2fs, sleep is %gs'
+                             % (srv.name, dt, srv.sleep_s))
+
+
+# ------------------------------------------------------------ load
+
+def parse_wrk(out):
+    m = re.search(r'Requests/sec:\s+([\d.]+)', out)
+    if not m:
+        raise BenchError('cannot parse wrk output:\n' + out)
+    rps = float(m.group(1))
+    p99 = None
+    m = re.search(r'^\s+99%\s+([\d.]+)(us|ms|s)\s*$', out, re.M)
+    if m:
+        p99 = float(m.group(1)) * {'us': 0.001, 'ms': 1.0, 's': 1000.0}[m.group(2)]
+    errs = 0
+    m = re.search(r'Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)', out)
+    if m:
+        errs += sum(int(x) for x in m.groups())
+    m = re.search(r'Non-2xx or 3xx responses: (\d+)', out)
+    if m:
+        errs += int(m.group(1))
+    return rps, p99, errs
+
+
+def wrk(srv, conns, duration, close, pin, threads):
+    cmd = ['wrk', '-t%d' % threads, '-c%d' % conns, '-d%ds' % duration, '--latency']
+    if close:
+        cmd += ['-H', 'Connection: close']
+    cmd.append('http://%s:%d/' % (HOST, srv.port))
+    if pin:
+        cmd = ['taskset', '-c', '1'] + cmd
+    r = run(cmd, timeout=duration + 30, preexec_fn=_max_nofile)
+    if r.returncode != 0:
+        raise BenchError('wrk failed (%d):\n%s' % (r.returncode, r.stdout))
+    rps, p99, errs = parse_wrk(r.stdout)
+    return {'rps': rps, 'p99_ms': p99, 'errors': errs}
+
+
+def sleep_run(srv, client, n):
+    """N concurrent /sleep against srv (fresh); returns a dict of figures."""
+    pids = srv.pids()
+    rss_idle = rss_kib(pids)
+    cpu0 = cpu_ms(pids)
+    ovf0 = listen_overflows()
+    p = start([client, '-p', str(srv.port), '-n', str(n), '-t', '%g' % (srv.sleep_s + 20)],
+              stdout=subprocess.PIPE, text=True)
+    out = []
+    rss_busy = None
+    deadline = time.monotonic() + srv.sleep_s + 40
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([p.stdout], [], [], 1.0)
+            if not ready:
+                continue
+            line = p.stdout.readline()
+            if not line:
+                break
+            line = line.strip()
+            if line == 'sent' and rss_busy is None:
+                # All requests written: sample while they all sleep.
+                time.sleep(min(0.3, srv.sleep_s / 4))
+                rss_busy = rss_kib(srv.pids())
+            else:
+                out.append(line)
+        p.wait(10)
+    finally:
+        stop(p)
+    cpu1 = cpu_ms(srv.pids())
+    ovf1 = listen_overflows()
+    res = dict(l.split('=', 1) for l in out if '=' in l)
+    if 'ok200' not in res:
+        raise BenchError('sleepclient gave no result: %r' % out)
+    row = {'n': n, 'ok200': int(res['ok200']), 'other': int(res['other']),
+           'errors': int(res['errors']), 'connect_s': float(res['connect_s']),
+           'sent_s': float(res['sent_s']), 'wall_s': float(res['wall_s']),
+           'over_sleep_s': float(res['wall_s']) - srv.sleep_s,
+           'probe_ms': float(res['probe_ms']), 'overflows': ovf1 - ovf0,
+           'rss_idle_kib': rss_idle, 'rss_busy_kib': rss_busy or 0,
+           'cpu_ms': cpu1 - cpu0}
+    row['bytes_per_conn'] = (row['rss_busy_kib'] - rss_idle) * 1024.0 / n
+    row['cpu_ms_per_10k'] = row['cpu_ms'] * 10000.0 / n
+    return row
+
+
+def measured(fn, cfg):
+    """Run fn() until steal <= BENCH_STEAL_MAX (bounded); all attempts, best marked kept."""
+    attempts = []
+    for attempt in range(1 + cfg['retries']):
+        a = cpu_stat()
+        row = fn()
+        row['steal_pct'] = round(steal_pct(a, cpu_stat()), 2)
+        row['attempt'] = attempt + 1
+        row['kept'] = 0
+        attempts.append(row)
+        if row['steal_pct'] <= cfg['steal_max']:
+            break
+        log('  steal %.1f%% > %g%%: repeating' % (row['steal_pct'], cfg['steal_max']))
+    min(attempts, key=lambda r: r['steal_pct'])['kept'] = 1
+    return attempts
+
+
+# ------------------------------------------------------------ output
+
+WRK_FIELDS = ['server', 'config', 'workers', 'mode', 'rep', 'attempt', 'kept',
+              'steal_pct', 'rps', 'p99_ms', 'errors']
+SLEEP_FIELDS = ['server', 'workers', 'n', 'rep', 'attempt', 'kept', 'steal_pct',
+                'ok200', 'other', 'errors', 'connect_s', 'sent_s', 'wall_s',
+                'over_sleep_s', 'overflows', 'probe_ms', 'rss_idle_kib',
+                'rss_busy_kib', 'bytes_per_conn', 'cpu_ms', 'cpu_ms_per_10k']
+
+
+def write_csv(path, fields, rows):
+    with open(path, 'w', newline='') as f:
+        w = csv.DictWriter(f, fieldnames=fields, extrasaction='ignore')
+        w.writeheader()
+        for r in rows:
+            w.writerow(r)
+
+
+def median(rows, key):
+    v = [r[key] for r in rows if r.get(key) is not None]
+    return statistics.median(v) if v else None
+
+
+def summarize(wrk_rows, sleep_rows, servers):
+    """[(figure, unit, {server: median})] from the kept rows."""
+    out = []
+    wrk_kept = [r for r in wrk_rows if r['kept']]
+    for config, label in (('pinned', '1 worker pinned'),
+                          ('all', 'all workers')):
+        for mode, mlabel in (('keepalive', 'keep-alive GET /'),
+                             ('close', 'conn/request GET /')):
+            for key, unit in (('rps', 'req/s'), ('p99_ms', 'p99 ms')):
+                vals = {}
+                for s in servers:
+                    rs = [r for r in wrk_kept if r['server'] == s and
+                          r['config'] == config and r['mode'] == mode]
+                    if rs:
+                        vals[s] = median(rs, key)
+                if vals:
+                    out.append(('%s, %s' % (mlabel, label), unit, vals))
+    sleep_kept = [r for r in sleep_rows if r['kept']]
+    for n in sorted({r['n'] for r in sleep_kept}):
+        for key, unit in (('ok200', '200s of %d' % n), ('wall_s', 'wall s'),
+                          ('over_sleep_s', 's over sleep'), ('overflows', 'listen overflows'),
+                          ('probe_ms', 'GET / ms meanwhile'),
+                          ('rss_idle_kib', 'RSS idle KiB'), ('rss_busy_kib', 'RSS busy KiB'),
+                          ('bytes_per_conn', 'B/sleeping conn'),
+                          ('cpu_ms_per_10k', 'CPU ms/10k sleeps')):
+            vals = {}
+            for s in servers:
+                rs = [r for r in sleep_kept if r['server'] == s and r['n'] == n]
+                if rs:
+                    vals[s] = median(rs, key)
+            if vals:
+                out.append(('/sleep x %d' % n, unit, vals))
+    return out
+
+
+def fmt(v):
+    if v is None:
+        return '-'
+    if isinstance(v, float) and abs(v) < 100:
+        return '%.3g' % v
+    return '%.0f' % v
+
+
+def table(summary, servers):
+    lines = []
+    head = '%-34s %-19s' % ('figure (median)', 'unit') + ''.join('%12s' % s for s in servers)
+    if len(servers) == 2:
+        head += '%14s' % ('%s/%s' % tuple(servers))
+    lines.append(head)
+    lines.append('-' * len(head))
+    for fig, unit, vals in summary:
+        line = '%-34s %-19s' % (fig, unit) + ''.join('%12s' % fmt(vals.get(s)) for s in servers)
+        if len(servers) == 2:
+            a, b = vals.get(servers[0]), vals.get(servers[1])
+            line += '%14s' % ('%.2f' % (a / b) if a is not None and b else '-')
+        lines.append(line)
+    return '\n'.join(lines)
+
+
+def write_summary_csv(path, summary, servers):
+    rows = []
+    for fig, unit, vals in summary:
+        r = {'figure': fig, 'unit': unit}
+        for s in servers:
+            r[s] = vals.get(s)
+        if len(servers) == 2 and vals.get(servers[0]) is not None and vals.get(servers[1]):
+            r['ratio'] = round(vals[servers[0]] / vals[servers[1]], 3)
+        rows.append(r)
+    write_csv(path, ['figure', 'unit'] + servers + ['ratio'], rows)
+
+
+def plot(outdir, sleep_rows, servers):
+    """sleep.dat + sleep.gp, and sleep.png if gnuplot is there; returns the png or None."""
+    kept = [r for r in sleep_rows if r['kept']]
+    ns = sorted({r['n'] for r in kept})
+    if not ns:
+        return None
+    dat = os.path.join(outdir, 'sleep.dat')
+    with open(dat, 'w') as f:
+        f.write('# N' + ''.join(' %s_rss_MiB %s_wall_s' % (s, s) for s in servers) + '\n')
+        for n in ns:
+            f.write('%d' % n)
+            for s in servers:
+                rs = [r for r in kept if r['server'] == s and r['n'] == n]
+                if rs:
+                    f.write(' %.3f %.4f' % (median(rs, 'rss_busy_kib') / 1024.0,
+                                            median(rs, 'wall_s')))
+                else:
+                    f.write(' NaN NaN')
+            f.write('\n')
+    png = os.path.join(outdir, 'sleep.png')
+    gp = os.path.join(outdir, 'sleep.gp')
+    rss = ', '.join("'%s' using 1:%d with linespoints title '%s'" % (dat, 2 + 2 * i, s)
+                    for i, s in enumerate(servers))
+    wall = ', '.join("'%s' using 1:%d with linespoints title '%s'" % (dat, 3 + 2 * i, s)
+                     for i, s in enumerate(servers))
+    with open(gp, 'w') as f:
+        f.write('''set terminal pngcairo size 1100,450
+set output '%s'
+set datafile missing 'NaN'
+set key top left
+set grid
+set multiplot layout 1,2 title 'N concurrent GET /sleep'
+set xtics 5000
+set xlabel 'sleeping connections N'
+set ylabel 'server RSS while all sleep (MiB)'
+plot %s
+set ylabel 'first connect -> last response (s)'
+plot %s
+unset multiplot
+''' % (png, rss, wall))
+    if not shutil.which('gnuplot'):
+        log('gnuplot not found: no chart (%s is the script)' % gp)
+        return None
+    r = run(['gnuplot', gp], timeout=60)
+    if r.returncode != 0:
+        raise BenchError('gnuplot failed:\n' + r.stdout)
+    return png
+
+
+def report(outdir, wrk_rows, sleep_rows, servers, notes=()):
+    """CSV files, chart and the table; returns the table text."""
+    os.makedirs(outdir, exist_ok=True)
+    write_csv(os.path.join(outdir, 'wrk.csv'), WRK_FIELDS, wrk_rows)
+    write_csv(os.path.join(outdir, 'sleep.csv'), SLEEP_FIELDS, sleep_rows)
+    summary = summarize(wrk_rows, sleep_rows, servers)
+    write_summary_csv(os.path.join(outdir, 'summary.csv'), summary, servers)
+    png = plot(outdir, sleep_rows, servers)
+    text = table(summary, servers)
+    print('\n' + text)
+    for n in notes:
+        print('note: ' + n)
+    print('raw results: %s/{wrk,sleep,summary}.csv%s' %
+          (outdir, ', chart: ' + png if png else ''))
+    return text
+
+
+# ------------------------------------------------------------ main
+
+def config():
+    e = os.environ.get
+    quick = e('BENCH_QUICK', '') not in ('', '0', 'no')
+    return {
+        'quick': quick,
+        'reps': int(e('BENCH_REPS') or (1 if quick else 3)),
+        'duration': int(e('BENCH_DURATION') or (3 if quick else 10)),
+        'sleep_s': float((e('BENCH_SLEEP') or '2').rstrip('s')),
+        'ns': [int(x) for x in (e('BENCH_N') or ('1000' if quick else '1000,10000,19000')).split(',')],
+        'conns': int(e('BENCH_CONNS') or 100),
+        'servers': [s for s in (e('BENCH_SERVERS') or 'hellod,nginx').split(',') if s],
+        'steal_max': float(e('BENCH_STEAL_MAX') or 5),
+        'retries': int(e('BENCH_RETRIES') or 2),
+        'no_install': e('BENCH_NO_INSTALL', '') not in ('', '0', 'no'),
+        'hellod': e('HELLOD') or os.path.join(os.getcwd(), 'server', 'hellod'),
+        'client': e('BENCH_SLEEPCLIENT') or os.path.join(os.getcwd(), 'tests', 'bench', 'sleepclient'),
+        'results': e('BENCH_RESULTS') or os.path.join(os.getcwd(), 'tests', 'bench', 'results'),
+    }
+
+
+def install(cfg):
+    missing = [c for c in ('nginx', 'wrk', 'gnuplot') if not shutil.which(c)]
+    if not os.path.exists(ECHO_MODULE):
+        missing.append('echo module')
+    if not missing:
+        return
+    if os.geteuid() != 0 or cfg['no_install']:
+        raise BenchError('missing %s: run as root, or apt-get install -y %s'
+                         % (', '.join(missing), ' '.join(APT_PACKAGES)))
+    log('installing %s (missing: %s)' % (' '.join(APT_PACKAGES), ', '.join(missing)))
+    cmd = ['apt-get', '-o', 'DPkg::Lock::Timeout=300', 'install', '-y'] + APT_PACKAGES
+    r = run(cmd, timeout=900, env=dict(os.environ, DEBIAN_FRONTEND='noninteractive'))
+    if r.returncode != 0:
+        r = run(['apt-get', 'update'], timeout=600)
+        r = run(cmd, timeout=900, env=dict(os.environ, DEBIAN_FRONTEND='noninteractive'))
+    if r.returncode != 0:
+        raise BenchError('apt-get install failed:\n' + r.stdout[-3000:])
+
+
+def make_server(name, cfg, workers, pin, static):
+    if name == 'hellod':
+        return Hellod(cfg['hellod'], workers if cfg['has_workers'] else None, pin,
+                      cfg['sleep_s'], static)
+    return Nginx(workers if cfg['has_workers'] else 1, pin, cfg['sleep_s'], static)
+
+
+def main():
+    cfg = config()
+    servers = cfg['servers']
+    install(cfg)
+    ncpu = os.cpu_count() or 1
+    cfg['has_workers'] = hellod_has_workers(cfg['hellod'])
+    notes = []
+    if cfg['has_workers']:
+        notes.append('hellod has `workers`: workers = 1 pinned, workers = %d unpinned; '
+                     'nginx worker_processes the same' % ncpu)
+    else:
+        notes.append('hellod -h lists no `workers` key: hellod runs as is (one event loop) '
+                     'in every configuration, and nginx with worker_processes 1')
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    ns = [n for n in cfg['ns'] if n <= hard - 500]
+    if ns != cfg['ns']:
+        notes.append('N above the descriptor limit (%d) dropped: %s'
+                     % (hard, [n for n in cfg['ns'] if n not in ns]))
+    if ncpu < 2:
+        notes.append('one CPU: the pinned runs share it with wrk')
+    log('%s; reps %d, wrk %ds x %d conns, sleep %gs, N %s, servers %s'
+        % ('quick' if cfg['quick'] else 'full', cfg['reps'], cfg['duration'], cfg['conns'],
+           cfg['sleep_s'], ns, ','.join(servers)))
+    static = static_copy(tempdir('bench-pages-'))
+    wrk_rows, sleep_rows = [], []
+    pin_ok = ncpu >= 2 and shutil.which('taskset')
+
+    # Figures 1 and 2: wrk, per core and all workers; servers started together, idle in turn.
+    for config_name, workers, pin, threads in (('pinned', 1, pin_ok, 1),
+                                              ('all', ncpu, False, ncpu)):
+        live = [make_server(s, cfg, workers, pin, static).start() for s in servers]
+        try:
+            for srv in live:
+                verify(srv, sleep_too=(config_name == 'all'))
+            for rep in range(1, cfg['reps'] + 1):
+                for mode in ('keepalive', 'close'):
+                    for srv in live:
+                        rows = measured(lambda: wrk(srv, cfg['conns'], cfg['duration'],
+                                                    mode == 'close', pin, threads), cfg)
+                        for r in rows:
+                            r.update(server=srv.name, config=config_name,
+                                     workers=srv.workers or 1, mode=mode, rep=rep)
+                        wrk_rows.extend(rows)
+                        k = [r for r in rows if r['kept']][0]
+                        log('%-6s %-6s %-9s rep %d: %8.0f req/s  p99 %s ms  steal %.1f%%  errors %d'
+                            % (srv.name, config_name, mode, rep, k['rps'], fmt(k['p99_ms']),
+                               k['steal_pct'], k['errors']))
+        finally:
+            for srv in live:
+                srv.stop()
+
+    # Figures 3-5: N concurrent /sleep, a fresh server (all workers) per run.
+    for rep in range(1, cfg['reps'] + 1):
+        for n in ns:
+            for name in servers:
+                def one():
+                    srv = make_server(name, cfg, ncpu, False, static).start()
+                    try:
+                        verify(srv, sleep_too=False)
+                        time.sleep(0.2)
+                        return sleep_run(srv, cfg['client'], n)
+                    finally:
+                        srv.stop()
+                rows = measured(one, cfg)
+                for r in rows:
+                    r.update(server=name, workers=ncpu if cfg['has_workers'] else 1, rep=rep)
+                sleep_rows.extend(rows)
+                k = [r for r in rows if r['kept']][0]
+                log('%-6s sleep N=%-5d rep %d: %d x 200, wall %.2fs, overflows %d, GET / %.2f ms, '
+                    'RSS %d -> %d KiB (%.0f B/conn), CPU %.0f ms, steal %.1f%%'
+                    % (name, n, rep, k['ok200'], k['wall_s'], k['overflows'], k['probe_ms'],
+                       k['rss_idle_kib'], k['rss_busy_kib'], k['bytes_per_conn'], k['cpu_ms'],
+                       k['steal_pct']))
+
+    notes.append('sleep = %gs; wall time counts from the first connect, so the bound is '
+                 'sleep + 0.5 s' % cfg['sleep_s'])
+    report(cfg['results'], wrk_rows, sleep_rows, servers, notes)
+    log('done')
+
+
+def _on_signal(signum, frame):
+    raise KeyboardInterrupt()
+
+
+if __name__ == '__main__':
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGHUP, _on_signal)
+    rc = 0
+    try:
+        main()
+    except KeyboardInterrupt:
+        print('bench: interrupted', file=sys.stderr)
+        rc = 130
+    except (BenchError, subprocess.TimeoutExpired, OSError) as e:
+        print('bench: %s' % e, file=sys.stderr)
+        rc = 1
+    finally:
+        cleanup()
+    sys.exit(rc)
