@@ -34,12 +34,14 @@ static void	conn_read_cb(struct bufferevent *, void *);
 static void	conn_write_cb(struct bufferevent *, void *);
 static void	conn_event_cb(struct bufferevent *, short, void *);
 static void	conn_timer_cb(evutil_socket_t, short, void *);
-static void	conn_process(struct conn *);
+static int	conn_process(struct conn *);
+static void	conn_run(struct conn *);
+static int	conn_drained(struct conn *);
 static void	conn_request(struct conn *);
 static void	conn_respond(struct conn *, const struct page *, int);
 static void	conn_error(struct conn *, int, const char *);
 static void	conn_after_response(struct conn *);
-static void	conn_linger(struct conn *);
+static int	conn_linger(struct conn *);
 static void	conn_set_idle(struct conn *, int);
 
 /* Monotonic milliseconds, for request durations. */
@@ -98,7 +100,10 @@ conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 	bufferevent_set_timeouts(c->c_bev, NULL, &wtv);
 	bufferevent_setcb(c->c_bev, conn_read_cb, conn_write_cb, conn_event_cb,
 	    c);
-	bufferevent_enable(c->c_bev, EV_READ | EV_WRITE);
+	/* EV_WRITE (on in a new bufferevent) stays off until a response
+	 * does not fit the socket buffer at once (conn_run). */
+	bufferevent_disable(c->c_bev, EV_WRITE);
+	bufferevent_enable(c->c_bev, EV_READ);
 
 	TAILQ_INSERT_TAIL(&w->w_conns, c, c_entry);
 	c->c_state = CONN_IDLE_NEW;
@@ -183,11 +188,11 @@ conn_set_idle(struct conn *c, int idle)
 }
 
 /*
- * Parse and answer requests for as long as input and state allow. This
- * is the one loop that drives a connection forward; callbacks call it
- * and return, and it returns at once if c was closed.
+ * Parse and answer requests for as long as input and state allow; the
+ * responses are queued, conn_run() writes them. Returns -1 if c was
+ * closed, else 0.
  */
-static void
+static int
 conn_process(struct conn *c)
 {
 	struct worker	*w = c->c_w;
@@ -197,9 +202,11 @@ conn_process(struct conn *c)
 		if (c->c_state == CONN_IDLE_NEW ||
 		    c->c_state == CONN_IDLE_KEEPALIVE) {
 			if (evbuffer_get_length(in) == 0) {
-				if (c->c_eof)
+				if (c->c_eof) {
 					conn_close(c, "client closed");
-				return;
+					return (-1);
+				}
+				return (0);
 			}
 			/* First byte of a request: its head deadline starts. */
 			conn_set_idle(c, 0);
@@ -208,21 +215,88 @@ conn_process(struct conn *c)
 			evtimer_add(c->c_timer, w->w_tv_header);
 		}
 		if (c->c_state != CONN_READING)
-			return;
+			return (0);
 
 		switch (http_parse(&c->c_req, in)) {
 		case HTTP_NEED_MORE:
-			if (c->c_eof)
+			if (c->c_eof) {
 				conn_close(c, "client closed mid-request");
-			return;
+				return (-1);
+			}
+			return (0);
 		case HTTP_ERROR:
 			conn_error(c, c->c_req.r_status, c->c_req.r_error);
-			return;
+			return (0);
 		case HTTP_COMPLETE:
 			conn_request(c);
 			break;
 		}
 	}
+}
+
+/*
+ * Drive c after an event: answer what the input holds, then write the
+ * responses straight away rather than waiting for the loop to report the
+ * socket writable. A response nearly always fits the socket buffer, so
+ * this is one writev() and no epoll_ctl() to turn EV_WRITE on and off;
+ * pipelined requests answered in one pass go out in the same writev().
+ * Only what does not fit is left to the bufferevent, with EV_WRITE and the
+ * write timeout on until it drains (conn_write_cb). The caller must not
+ * touch c afterwards.
+ */
+static void
+conn_run(struct conn *c)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->c_bev);
+	int		 n;
+
+	for (;;) {
+		if (conn_process(c) == -1)
+			return;
+		if (evbuffer_get_length(out) == 0 ||
+		    (bufferevent_get_enabled(c->c_bev) & EV_WRITE))
+			return;
+		/* A socket bufferevent keeps its output's start frozen so
+		 * that only it drains it; thaw it for this write, as its own
+		 * write callback does. */
+		evbuffer_unfreeze(out, 1);
+		n = evbuffer_write(out, bufferevent_getfd(c->c_bev));
+		evbuffer_freeze(out, 1);
+		if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR) {
+			conn_close(c, strerror(errno));
+			return;
+		}
+		if (evbuffer_get_length(out) > 0) {
+			bufferevent_enable(c->c_bev, EV_WRITE);
+			return;
+		}
+		if (conn_drained(c) == -1)
+			return;
+	}
+}
+
+/*
+ * Everything queued has been written: close, or go on to the next
+ * request. Returns -1 if c was closed, else 0.
+ */
+static int
+conn_drained(struct conn *c)
+{
+	switch (c->c_state) {
+	case CONN_CLOSING:
+		return (conn_linger(c));
+	case CONN_WRITING:
+		if (c->c_close) {
+			c->c_state = CONN_CLOSING;
+			return (conn_linger(c));
+		}
+		conn_after_response(c);
+		break;
+	default:
+		break;
+	}
+	return (0);
 }
 
 /* A whole request has arrived: route it. */
@@ -342,24 +416,26 @@ conn_after_response(struct conn *c)
 /*
  * The final response has been written: shut our side and read until the
  * client closes or HELLOD_LINGER_MS passes (nginx's lingering close).
+ * Returns -1 if c was closed, else 0.
  */
-static void
+static int
 conn_linger(struct conn *c)
 {
 	struct timeval	tv;
 
 	if (c->c_eof || !c->c_linger) {
 		conn_close(c, "done");
-		return;
+		return (-1);
 	}
 	if (shutdown(bufferevent_getfd(c->c_bev), SHUT_WR) == -1) {
 		conn_close(c, "done");
-		return;
+		return (-1);
 	}
 	c->c_state = CONN_LINGERING;
 	tv.tv_sec = HELLOD_LINGER_MS / 1000;
 	tv.tv_usec = (HELLOD_LINGER_MS % 1000) * 1000;
 	evtimer_add(c->c_timer, &tv);
+	return (0);
 }
 
 /* Input arrived. */
@@ -373,7 +449,7 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 	case CONN_IDLE_NEW:
 	case CONN_IDLE_KEEPALIVE:
 	case CONN_READING:
-		conn_process(c);
+		conn_run(c);
 		break;
 	case CONN_CLOSING:
 		c->c_linger = 1;	/* the client is still sending */
@@ -388,29 +464,15 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 	}
 }
 
-/* Output drained to empty. */
+/* The bufferevent has written out what conn_run() left it. */
 static void
 conn_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn	*c = arg;
 
-	(void)bev;
-	switch (c->c_state) {
-	case CONN_CLOSING:
-		conn_linger(c);
-		break;
-	case CONN_WRITING:
-		if (c->c_close) {
-			c->c_state = CONN_CLOSING;
-			conn_linger(c);
-			break;
-		}
-		conn_after_response(c);
-		conn_process(c);
-		break;
-	default:
-		break;
-	}
+	bufferevent_disable(bev, EV_WRITE);
+	if (conn_drained(c) == 0)
+		conn_run(c);
 }
 
 /* EOF, error, or write timeout. */
@@ -437,7 +499,7 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	case CONN_IDLE_NEW:
 	case CONN_IDLE_KEEPALIVE:
 	case CONN_READING:
-		conn_process(c);	/* answer what is complete, or close */
+		conn_run(c);		/* answer what is complete, or close */
 		break;
 	case CONN_SLEEPING:
 		conn_close(c, "client gone during sleep");
@@ -469,10 +531,11 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 		break;
 	case CONN_READING:
 		conn_error(c, 408, "request head timeout");
+		conn_run(c);
 		break;
 	case CONN_SLEEPING:
 		conn_respond(c, pages_get(c->c_w->w_pages, PAGE_HELLO), 0);
-		conn_process(c);
+		conn_run(c);
 		break;
 	case CONN_LINGERING:
 		conn_close(c, "done (linger timeout)");

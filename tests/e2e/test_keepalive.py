@@ -170,6 +170,26 @@ def pipelining_stops_at_connection_close():
 
 
 @run.case
+def pipelining_slow_reader():
+    # 3000 pipelined requests (4 MiB of responses) to a client that reads
+    # nothing for a while, with a small receive buffer: the responses no
+    # longer fit the socket buffers, so hellod must stop, let the socket
+    # drain and carry on with the rest of the pipeline as the client reads.
+    s = server()
+    n = 3000
+    with s.conn(timeout=10, rcvbuf=4096) as c:
+        c.send(b''.join(ht.build_request('GET', '/') for _ in range(n)))
+        time.sleep(0.5)
+        for i in range(n):
+            try:
+                ht.check_page(c.read_response(), 200, HELLO)
+            except ht.TestFailure as e:
+                raise ht.TestFailure('pipelined response %d of %d: %s' % (i + 1, n, e))
+        c.request('GET', '/nope')
+        ht.check_page(c.read_response(), 404, NOTFOUND)
+
+
+@run.case
 def keepalive_timeout_zero_disables():
     with ht.Server(sleep='1s', options={'keepalive_timeout': '0'}) as s:
         with s.conn() as c:
