@@ -162,13 +162,15 @@ def proc_tree(pid):
     return out
 
 
-def rss_kib(pids):
+def rss_kib(pids, field='VmRSS:'):
+    """Sum of a /proc/PID/status size field over pids: VmRSS (all resident
+    pages, shared library pages included) or RssAnon (private memory)."""
     total = 0
     for p in pids:
         try:
             with open('/proc/%d/status' % p) as f:
                 for line in f:
-                    if line.startswith('VmRSS:'):
+                    if line.startswith(field):
                         total += int(line.split()[1])
         except OSError:
             pass
@@ -432,6 +434,7 @@ def sleep_run(srv, client, n):
     """N concurrent /sleep against srv (fresh); returns a dict of figures."""
     pids = srv.pids()
     rss_idle = rss_kib(pids)
+    anon_idle = rss_kib(pids, 'RssAnon:')
     cpu0 = cpu_ms(pids)
     ovf0 = listen_overflows()
     p = start([client, '-p', str(srv.port), '-n', str(n), '-t', '%g' % (srv.sleep_s + 20)],
@@ -468,6 +471,7 @@ def sleep_run(srv, client, n):
            'over_sleep_s': float(res['wall_s']) - srv.sleep_s,
            'probe_ms': float(res['probe_ms']), 'overflows': ovf1 - ovf0,
            'rss_idle_kib': rss_idle, 'rss_busy_kib': rss_busy or 0,
+           'anon_idle_kib': anon_idle,
            'cpu_ms': cpu1 - cpu0}
     row['bytes_per_conn'] = (row['rss_busy_kib'] - rss_idle) * 1024.0 / n
     row['cpu_ms_per_10k'] = row['cpu_ms'] * 10000.0 / n
@@ -498,7 +502,8 @@ WRK_FIELDS = ['server', 'config', 'workers', 'mode', 'rep', 'attempt', 'kept',
 SLEEP_FIELDS = ['server', 'workers', 'n', 'rep', 'attempt', 'kept', 'steal_pct',
                 'ok200', 'other', 'errors', 'connect_s', 'sent_s', 'wall_s',
                 'over_sleep_s', 'overflows', 'probe_ms', 'rss_idle_kib',
-                'rss_busy_kib', 'bytes_per_conn', 'cpu_ms', 'cpu_ms_per_10k']
+                'rss_busy_kib', 'anon_idle_kib', 'bytes_per_conn', 'cpu_ms',
+                'cpu_ms_per_10k']
 
 
 def write_csv(path, fields, rows):
@@ -536,7 +541,9 @@ def summarize(wrk_rows, sleep_rows, servers):
         for key, unit in (('ok200', '200s of %d' % n), ('wall_s', 'wall s'),
                           ('over_sleep_s', 's over sleep'), ('overflows', 'listen overflows'),
                           ('probe_ms', 'GET / ms meanwhile'),
-                          ('rss_idle_kib', 'RSS idle KiB'), ('rss_busy_kib', 'RSS busy KiB'),
+                          ('rss_idle_kib', 'RSS idle KiB'),
+                          ('anon_idle_kib', 'private RSS idle KiB'),
+                          ('rss_busy_kib', 'RSS busy KiB'),
                           ('bytes_per_conn', 'B/sleeping conn'),
                           ('cpu_ms_per_10k', 'CPU ms/10k sleeps')):
             vals = {}
