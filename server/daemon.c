@@ -44,6 +44,24 @@ server_nworkers(const struct config *cf)
 }
 
 /*
+ * A new event loop. Each has one thread (the main thread, or one worker)
+ * and never shares an event with another, so it needs no locks.
+ */
+struct event_base *
+server_base_new(void)
+{
+	struct event_config	*ecf;
+	struct event_base	*base;
+
+	if ((ecf = event_config_new()) == NULL)
+		return (NULL);
+	event_config_set_flag(ecf, EVENT_BASE_FLAG_NOLOCK);
+	base = event_base_new_with_config(ecf);
+	event_config_free(ecf);
+	return (base);
+}
+
+/*
  * Set up the main event base, signal events and the workers (not yet
  * running); takes ownership of cf, ps.
  */
@@ -51,7 +69,6 @@ int
 server_init(struct server *s, struct config *cf, struct pages *ps)
 {
 	static const int	 sigs[] = { SIGHUP, SIGTERM, SIGINT };
-	struct event_config	*ecf;
 	size_t			 i;
 	unsigned int		 n;
 
@@ -68,12 +85,7 @@ server_init(struct server *s, struct config *cf, struct pages *ps)
 	s->s_cf = cf;
 	log_set_level((int)cf->cf_log_level);
 
-	if ((ecf = event_config_new()) == NULL)
-		return (-1);
-	event_config_set_flag(ecf, EVENT_BASE_FLAG_NOLOCK);
-	s->s_base = event_base_new_with_config(ecf);
-	event_config_free(ecf);
-	if (s->s_base == NULL)
+	if ((s->s_base = server_base_new()) == NULL)
 		return (-1);
 
 	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {

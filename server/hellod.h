@@ -513,6 +513,7 @@ struct server {
 	struct event		*s_stop_timer;
 };
 
+struct event_base *server_base_new(void);
 int		 server_init(struct server *, struct config *, struct pages *);
 int		 server_listen(struct server *, char **);
 int		 server_ready(struct server *);

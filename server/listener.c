@@ -3,9 +3,10 @@
  * all feeding conn_new(). With more than one worker each binds its own
  * socket with SO_REUSEPORT and the kernel spreads new connections over
  * them; a socket systemd passed is dup()ed for each worker instead (one
- * queue, every worker's loop polls it). Accepting pauses at max_connections and when the process is
- * out of descriptors (EMFILE/ENFILE): a listening socket that stays
- * readable would otherwise spin the loop and flood the log.
+ * queue, every worker's loop polls it). Accepting pauses at
+ * max_connections and when the process is out of descriptors
+ * (EMFILE/ENFILE): a listening socket that stays readable would otherwise
+ * spin the loop and flood the log.
  */
 #include <sys/types.h>
 #include <sys/socket.h>

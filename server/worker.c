@@ -101,7 +101,6 @@ int
 worker_init(struct worker *w, struct server *srv, unsigned int index,
     struct snapshot *sn)
 {
-	struct event_config	*ecf;
 
 	memset(w, 0, sizeof *w);
 	w->w_srv = srv;
@@ -115,12 +114,7 @@ worker_init(struct worker *w, struct server *srv, unsigned int index,
 	atomic_init(&w->w_wake, 0);
 	atomic_init(&w->w_heartbeat, worker_now_ms());
 
-	if ((ecf = event_config_new()) == NULL)
-		return (-1);
-	event_config_set_flag(ecf, EVENT_BASE_FLAG_NOLOCK);
-	w->w_base = event_base_new_with_config(ecf);
-	event_config_free(ecf);
-	if (w->w_base == NULL)
+	if ((w->w_base = server_base_new()) == NULL)
 		return (-1);
 
 	/* Writers block (messages are few, SYNC is never queued twice);
