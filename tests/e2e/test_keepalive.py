@@ -190,6 +190,25 @@ def pipelining_slow_reader():
 
 
 @run.case
+def request_sent_during_sleep():
+    # The next request arrives while /sleep waits (1 s here): it must not
+    # restart the sleep, and it is answered right after, in order.
+    s = server()
+    with s.conn(timeout=5) as c:
+        t0 = time.monotonic()
+        c.request('GET', '/sleep')
+        time.sleep(0.4)
+        c.request('GET', '/nope')
+        r1 = c.read_response()
+        dt = time.monotonic() - t0
+        ht.check_page(r1, 200, HELLO)
+        check(0.9 <= dt < 1.35, '/sleep answered %.2fs after it was sent (sleep 1s)' % dt)
+        ht.check_page(c.read_response(), 404, NOTFOUND)
+        c.request('GET', '/')
+        ht.check_page(c.read_response(), 200, HELLO)
+
+
+@run.case
 def keepalive_timeout_zero_disables():
     with ht.Server(sleep='1s', options={'keepalive_timeout': '0'}) as s:
         with s.conn() as c:
