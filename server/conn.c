@@ -95,8 +95,7 @@ conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 	/* Input beyond one full head plus a read's worth waits in the kernel. */
 	bufferevent_setwatermark(c->c_bev, EV_READ, 0,
 	    (size_t)w->w_cf->cf_max_header_size + 4096);
-	wtv.tv_sec = (time_t)(w->w_cf->cf_write_timeout / 1000);
-	wtv.tv_usec = (suseconds_t)(w->w_cf->cf_write_timeout % 1000) * 1000;
+	worker_ms_tv(w->w_cf->cf_write_timeout, &wtv);
 	bufferevent_set_timeouts(c->c_bev, NULL, &wtv);
 	bufferevent_setcb(c->c_bev, conn_read_cb, conn_write_cb, conn_event_cb,
 	    c);
@@ -432,8 +431,7 @@ conn_linger(struct conn *c)
 		return (-1);
 	}
 	c->c_state = CONN_LINGERING;
-	tv.tv_sec = HELLOD_LINGER_MS / 1000;
-	tv.tv_usec = (HELLOD_LINGER_MS % 1000) * 1000;
+	worker_ms_tv(HELLOD_LINGER_MS, &tv);
 	evtimer_add(c->c_timer, &tv);
 	return (0);
 }

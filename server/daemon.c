@@ -28,19 +28,18 @@ static void	server_watchdog_cb(evutil_socket_t, short, void *);
 static void	server_notes_cb(evutil_socket_t, short, void *);
 static void	server_send_all(struct server *, enum worker_msg_type);
 
-/* Milliseconds to a timeval. */
-static void
-server_ms_tv(uint64_t ms, struct timeval *tv)
-{
-	tv->tv_sec = (time_t)(ms / 1000);
-	tv->tv_usec = (suseconds_t)((ms % 1000) * 1000);
-}
-
 /* How many workers cf asks for, `auto` being one per online CPU. */
 static unsigned int
 server_nworkers(const struct config *cf)
 {
 	return (config_workers(cf, sysconf(_SC_NPROCESSORS_ONLN)));
+}
+
+/* The running configuration: the current snapshot's. */
+static struct config *
+server_cf(const struct server *s)
+{
+	return (s->s_snap->sn_cf);
 }
 
 /*
@@ -82,7 +81,6 @@ server_init(struct server *s, struct config *cf, struct pages *ps)
 		config_free(cf);
 		return (-1);
 	}
-	s->s_cf = cf;
 	log_set_level((int)cf->cf_log_level);
 
 	if ((s->s_base = server_base_new()) == NULL)
@@ -139,8 +137,8 @@ server_adopt(struct server *s, int n, char **cause)
 		}
 	}
 	log_info("using %d socket-activated fd(s) from systemd: the %zu "
-	    "`listen` key(s) in %s are ignored", n, s->s_cf->cf_nlisten,
-	    s->s_cf->cf_path);
+	    "`listen` key(s) in %s are ignored", n, server_cf(s)->cf_nlisten,
+	    server_cf(s)->cf_path);
 	/* Workers 1.. get a dup() each; worker 0, last, the fd itself. */
 	for (i = 0; i < n; i++) {
 		for (k = s->s_nworkers; k-- > 0;) {
@@ -160,6 +158,7 @@ server_adopt(struct server *s, int n, char **cause)
 static int
 server_bind(struct server *s, char **cause)
 {
+	struct config	*cf = server_cf(s);
 	struct worker	*w, *w0 = &s->s_workers[0];
 	struct listener	*l0;
 	unsigned int	 k;
@@ -167,16 +166,16 @@ server_bind(struct server *s, char **cause)
 	int		 flags;
 
 	flags = s->s_nworkers > 1 ? LISTENER_REUSEPORT : 0;
-	for (i = 0; i < s->s_cf->cf_nlisten; i++) {
+	for (i = 0; i < cf->cf_nlisten; i++) {
 		l0 = &w0->w_listeners[i];
-		if (listener_open(w0, &s->s_cf->cf_listen[i], NULL, 0, flags,
+		if (listener_open(w0, &cf->cf_listen[i], NULL, 0, flags,
 		    l0, cause) == -1)
 			return (HELLOD_EXIT_OSERR);
 		w0->w_nlisteners++;
 		/* The others bind where the first did (port 0: same port). */
 		for (k = 1; k < s->s_nworkers; k++) {
 			w = &s->s_workers[k];
-			if (listener_open(w, &s->s_cf->cf_listen[i],
+			if (listener_open(w, &cf->cf_listen[i],
 			    (struct sockaddr *)&l0->l_ss, l0->l_sslen,
 			    flags | LISTENER_QUIET, &w->w_listeners[i],
 			    cause) == -1)
@@ -207,7 +206,7 @@ server_listen(struct server *s, char **cause)
 			*cause = NULL;
 		return (HELLOD_EXIT_OSERR);
 	}
-	n = nfds > 0 ? (size_t)nfds : s->s_cf->cf_nlisten;
+	n = nfds > 0 ? (size_t)nfds : server_cf(s)->cf_nlisten;
 	for (k = 0; k < s->s_nworkers; k++) {
 		s->s_workers[k].w_listeners = calloc(n,
 		    sizeof *s->s_workers[k].w_listeners);
@@ -236,7 +235,7 @@ server_status(struct server *s, char *buf, size_t size)
 	}
 	if (len < size)
 		snprintf(buf + len, size - len, ", root %s, %u worker(s)",
-		    s->s_cf->cf_root, s->s_nworkers);
+		    server_cf(s)->cf_root, s->s_nworkers);
 }
 
 /*
@@ -279,7 +278,8 @@ server_ready(struct server *s)
 	}
 
 	log_info("hellod %s ready: %zu listener(s), %u worker(s), root %s",
-	    PACKAGE_VERSION, s->s_nlisteners, s->s_nworkers, s->s_cf->cf_root);
+	    PACKAGE_VERSION, s->s_nlisteners, s->s_nworkers,
+	    server_cf(s)->cf_root);
 	server_status(s, status, sizeof status);
 	systemd_notify("READY=1\nSTATUS=%s", status);
 
@@ -469,7 +469,7 @@ server_free(struct server *s)
 void
 server_reload(struct server *s)
 {
-	struct config		*ncf, *ocf = s->s_cf;
+	struct config		*ncf, *ocf = server_cf(s);
 	struct pages		*nps;
 	struct snapshot		*nsn, *osn = s->s_snap;
 	char			*errors, *cause, *line, *save, *first;
@@ -530,7 +530,6 @@ server_reload(struct server *s)
 		return;
 	}
 	s->s_snap = nsn;
-	s->s_cf = ncf;
 	log_set_level((int)ncf->cf_log_level);
 	for (k = 0; k < s->s_nworkers; k++)
 		worker_send(&s->s_workers[k], WORKER_MSG_RELOAD,
@@ -568,9 +567,9 @@ server_stop(struct server *s)
 		    "connection(s)", n);
 		log_info("shutting down: draining %zu connection(s), at most "
 		    "%llu ms", n,
-		    (unsigned long long)s->s_cf->cf_shutdown_timeout);
+		    (unsigned long long)server_cf(s)->cf_shutdown_timeout);
 	}
-	server_ms_tv(s->s_cf->cf_shutdown_timeout, &tv);
+	worker_ms_tv(server_cf(s)->cf_shutdown_timeout, &tv);
 	evtimer_add(s->s_stop_timer, &tv);
 	if (s->s_nrunning == 0)
 		event_base_loopexit(s->s_base, NULL);

@@ -469,6 +469,7 @@ void		 worker_send(struct worker *, enum worker_msg_type,
 void		 worker_join(struct worker *);
 void		 worker_free(struct worker *);
 uint64_t	 worker_now_ms(void);
+void		 worker_ms_tv(uint64_t, struct timeval *);
 const char	*worker_date(struct worker *);
 void		 worker_conn_opened(struct worker *);
 void		 worker_conn_closed(struct worker *);
@@ -488,7 +489,6 @@ struct server_note_msg {
 struct server {
 	struct event_base	*s_base;	/* main thread: signals etc. */
 	struct snapshot		*s_snap;	/* current config and pages */
-	struct config		*s_cf;		/* = s_snap->sn_cf */
 	struct worker		*s_workers;
 	unsigned int		 s_nworkers;
 	unsigned int		 s_nrunning;	/* started, not yet exited */

@@ -58,7 +58,7 @@ worker_now_ms(void)
 }
 
 /* Milliseconds to a timeval. */
-static void
+void
 worker_ms_tv(uint64_t ms, struct timeval *tv)
 {
 	tv->tv_sec = (time_t)(ms / 1000);
