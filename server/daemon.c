@@ -509,26 +509,16 @@ server_reload(struct server *s)
 	} else if (!config_same_listen(ocf, ncf)) {
 		log_warnx("listen addresses changed: restart hellod to apply");
 		/* Keep describing the sockets we really have. */
-		if (config_copy_listen(ncf, ocf) == -1) {
-			log_error("reload failed: out of memory");
-			server_reload_failed("out of memory");
-			pages_free(nps);
-			config_free(ncf);
-			return;
-		}
+		if (config_copy_listen(ncf, ocf) == -1)
+			goto oom;
 	}
 	if ((n = server_nworkers(ncf)) != s->s_nworkers) {
 		log_warnx("workers changed (%u to %u): restart hellod to "
 		    "apply", s->s_nworkers, n);
 		ncf->cf_workers = s->s_nworkers;
 	}
-	if ((nsn = snapshot_new(ncf, nps)) == NULL) {
-		log_error("reload failed: out of memory");
-		server_reload_failed("out of memory");
-		pages_free(nps);
-		config_free(ncf);
-		return;
-	}
+	if ((nsn = snapshot_new(ncf, nps)) == NULL)
+		goto oom;
 	s->s_snap = nsn;
 	log_set_level((int)ncf->cf_log_level);
 	for (k = 0; k < s->s_nworkers; k++)
@@ -538,6 +528,13 @@ server_reload(struct server *s)
 	log_info("reloaded configuration from %s", ncf->cf_path);
 	server_status(s, status, sizeof status);
 	systemd_notify("READY=1\nSTATUS=reloaded: %s", status);
+	return;
+
+oom:
+	log_error("reload failed: out of memory");
+	server_reload_failed("out of memory");
+	pages_free(nps);
+	config_free(ncf);
 }
 
 /*
