@@ -1247,8 +1247,6 @@ START_TEST(test_same_listen)
 }
 END_TEST
 
-#define NELEM(a)	((int)(sizeof (a) / sizeof (a)[0]))
-
 static Suite *
 config_suite(void)
 {

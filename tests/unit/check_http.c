@@ -1457,8 +1457,6 @@ START_TEST(test_date_tz)
 }
 END_TEST
 
-#define NELEM(a)	((int)(sizeof (a) / sizeof (a)[0]))
-
 static Suite *
 http_suite(void)
 {

@@ -18,8 +18,6 @@
 #include "hellod.h"
 #include "unit.h"
 
-#define NELEM(a)	((int)(sizeof (a) / sizeof (a)[0]))
-
 static const struct {
 	const char		*env;
 	unsigned long long	 dev;

@@ -127,8 +127,6 @@ START_TEST(test_name)
 }
 END_TEST
 
-#define NELEM(a)	((int)(sizeof (a) / sizeof (a)[0]))
-
 static Suite *
 routes_suite(void)
 {

@@ -9,6 +9,9 @@
 
 #include <check.h>
 
+/* Elements of an array, as the int that tcase_add_loop_test() takes. */
+#define NELEM(a)	((int)(sizeof (a) / sizeof (a)[0]))
+
 static inline int
 unit_run(Suite *s)
 {
