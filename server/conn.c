@@ -1,6 +1,17 @@
 /*
- * A connection: one bufferevent and one timer, owned by struct conn, with
- * exactly one way out, conn_close().
+ * A connection: a socket, a timer and, while there is I/O to buffer, a
+ * bufferevent, all owned by struct conn, with exactly one way out,
+ * conn_close().
+ *
+ * A connection is "parked", with no bufferevent, while nothing is buffered
+ * and it waits for its first request or for /sleep's timer: most of a
+ * bufferevent's ~1 KB is then not needed, and 19,000 sleeping connections
+ * cost that much less. A parked connection watches its socket with c_park;
+ * the first bytes (or EOF) are read into the worker's w_rbuf and the
+ * bufferevent is created only if there is something to keep. A new
+ * connection tries that read at once: most clients send their request with
+ * or right after the handshake, and a request answered and closed in that
+ * first pass never touches epoll.
  *
  * Requests are answered one at a time, in order: while /sleep's timer is
  * armed the parser does not run, so pipelined requests wait their turn in
@@ -27,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "hellod.h"
 
@@ -34,8 +46,12 @@ static void	conn_read_cb(struct bufferevent *, void *);
 static void	conn_write_cb(struct bufferevent *, void *);
 static void	conn_event_cb(struct bufferevent *, short, void *);
 static void	conn_timer_cb(evutil_socket_t, short, void *);
+static void	conn_park_cb(evutil_socket_t, short, void *);
+static int	conn_attach(struct conn *, int);
+static void	conn_park(struct conn *);
+static int	conn_read_parked(struct conn *, int);
 static int	conn_process(struct conn *);
-static void	conn_run(struct conn *);
+static int	conn_run(struct conn *);
 static int	conn_drained(struct conn *);
 static void	conn_request(struct conn *);
 static void	conn_respond(struct conn *, const struct page *, int);
@@ -63,35 +79,68 @@ conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
     socklen_t len)
 {
 	struct conn	*c;
-	struct timeval	 wtv;
-	int		 on = 1;
 
 	if ((c = calloc(1, sizeof *c)) == NULL) {
 		log_warn("conn_new");
 		return (-1);
 	}
 	c->c_w = w;
+	c->c_fd = fd;
 	c->c_id = ++w->w_next_id;
 	listener_format(sa, len, c->c_addr, sizeof c->c_addr);
 	http_request_init(&c->c_req, (size_t)w->w_cf->cf_max_header_size);
+	event_assign(&c->c_park, w->w_base, fd, EV_READ | EV_PERSIST,
+	    conn_park_cb, c);
+	evtimer_assign(&c->c_timer, w->w_base, conn_timer_cb, c);
+	/* TCP_NODELAY waits for a second response (conn_after_response):
+	 * a first one is never held back by Nagle. */
+	c->c_nodelay = sa->sa_family != AF_INET && sa->sa_family != AF_INET6;
 
-	c->c_bev = bufferevent_socket_new(w->w_base, fd, BEV_OPT_CLOSE_ON_FREE);
-	c->c_timer = evtimer_new(w->w_base, conn_timer_cb, c);
-	if (c->c_bev == NULL || c->c_timer == NULL) {
-		log_warnx("conn_new: out of memory");
-		if (c->c_timer != NULL)
-			event_free(c->c_timer);
-		if (c->c_bev != NULL) {
-			/* The bufferevent owns fd now: don't close twice. */
-			bufferevent_setfd(c->c_bev, -1);
-			bufferevent_free(c->c_bev);
-		}
-		free(c);
-		return (-1);
+	TAILQ_INSERT_TAIL(&w->w_conns, c, c_entry);
+	c->c_state = CONN_IDLE_NEW;
+	evtimer_add(&c->c_timer, w->w_tv_header);
+	log_debug("conn %llu: accepted from %s", (unsigned long long)c->c_id,
+	    c->c_addr);
+	worker_conn_opened(w);
+
+	/*
+	 * Parked from the start: read now, and watch the socket only if
+	 * nothing has arrived yet. A request answered in this first pass
+	 * on a connection that then closes never reaches epoll; otherwise
+	 * reading is watched from here on.
+	 */
+	switch (conn_read_parked(c, 0)) {
+	case -1:
+		break;			/* closed */
+	case 0:
+		event_add(&c->c_park, NULL);
+		break;
+	default:
+		if (conn_run(c) == 0 && c->c_bev != NULL)
+			bufferevent_enable(c->c_bev, EV_READ);
+		break;
 	}
-	if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+	return (0);
+}
 
+/*
+ * Give c a bufferevent on its socket, writing left to conn_run() and
+ * reading enabled if watch is set. While parked, the loop already watches
+ * the socket for reading: the bufferevent's read event is added before
+ * c_park is deleted, so epoll is not told anything. Returns -1 (c
+ * unchanged) if out of memory.
+ */
+static int
+conn_attach(struct conn *c, int watch)
+{
+	struct worker	*w = c->c_w;
+	struct timeval	 wtv;
+
+	if (c->c_bev != NULL)
+		return (0);
+	if ((c->c_bev = bufferevent_socket_new(w->w_base, c->c_fd, 0)) ==
+	    NULL)
+		return (-1);
 	/* Input beyond one full head plus a read's worth waits in the kernel. */
 	bufferevent_setwatermark(c->c_bev, EV_READ, 0,
 	    (size_t)w->w_cf->cf_max_header_size + 4096);
@@ -102,15 +151,87 @@ conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 	/* EV_WRITE (on in a new bufferevent) stays off until a response
 	 * does not fit the socket buffer at once (conn_run). */
 	bufferevent_disable(c->c_bev, EV_WRITE);
-	bufferevent_enable(c->c_bev, EV_READ);
-
-	TAILQ_INSERT_TAIL(&w->w_conns, c, c_entry);
-	c->c_state = CONN_IDLE_NEW;
-	evtimer_add(c->c_timer, w->w_tv_header);
-	log_debug("conn %llu: accepted from %s", (unsigned long long)c->c_id,
-	    c->c_addr);
-	worker_conn_opened(w);
+	if (watch)
+		bufferevent_enable(c->c_bev, EV_READ);
+	else
+		bufferevent_disable(c->c_bev, EV_READ);
+	event_del(&c->c_park);
 	return (0);
+}
+
+/*
+ * Drop c's bufferevent if nothing is buffered: the reverse of
+ * conn_attach(), c_park taking over the read watch first.
+ */
+static void
+conn_park(struct conn *c)
+{
+	if (c->c_bev == NULL ||
+	    evbuffer_get_length(bufferevent_get_input(c->c_bev)) > 0 ||
+	    evbuffer_get_length(bufferevent_get_output(c->c_bev)) > 0)
+		return;
+	event_add(&c->c_park, NULL);
+	bufferevent_free(c->c_bev);
+	c->c_bev = NULL;
+}
+
+/*
+ * Read what has arrived on a parked connection into the worker's buffer
+ * and, if there is anything, attach a bufferevent (watching reads if
+ * watch is set) and queue it as input. Returns 1 if input was queued, 0 if
+ * there was nothing to read (c stays parked), -1 if c was closed.
+ */
+static int
+conn_read_parked(struct conn *c, int watch)
+{
+	struct worker	*w = c->c_w;
+	struct evbuffer	*in;
+	ssize_t		 n;
+	int		 rc;
+
+	n = read(c->c_fd, w->w_rbuf, sizeof w->w_rbuf);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return (0);
+	if (n == -1) {
+		conn_close(c, strerror(errno));
+		return (-1);
+	}
+	if (n == 0) {
+		conn_close(c, c->c_state == CONN_SLEEPING ?
+		    "client gone during sleep" : "client closed");
+		return (-1);
+	}
+	if (conn_attach(c, watch) == -1) {
+		conn_close(c, "out of memory");
+		return (-1);
+	}
+	/* Only the bufferevent adds to its input (the end is frozen); thaw
+	 * it for this once, as its own read callback does. */
+	in = bufferevent_get_input(c->c_bev);
+	evbuffer_unfreeze(in, 0);
+	rc = evbuffer_add(in, w->w_rbuf, (size_t)n);
+	evbuffer_freeze(in, 0);
+	if (rc == -1) {
+		conn_close(c, "out of memory");
+		return (-1);
+	}
+	return (1);
+}
+
+/* A parked connection's socket is readable: bytes, EOF or an error. */
+static void
+conn_park_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)fd;
+	(void)what;
+	if (conn_read_parked(c, 1) != 1)
+		return;
+	if (c->c_state == CONN_IDLE_NEW || c->c_state == CONN_IDLE_KEEPALIVE)
+		conn_run(c);
+	/* CONN_SLEEPING: pipelined, waits its turn in the input. */
 }
 
 /*
@@ -126,10 +247,11 @@ conn_close(struct conn *c, const char *why)
 	    c->c_addr, why);
 	TAILQ_REMOVE(&w->w_conns, c, c_entry);
 	conn_set_idle(c, 0);
-	if (c->c_timer != NULL)
-		event_free(c->c_timer);
+	evtimer_del(&c->c_timer);
+	event_del(&c->c_park);
 	if (c->c_bev != NULL)
-		bufferevent_free(c->c_bev);	/* closes the socket */
+		bufferevent_free(c->c_bev);
+	evutil_closesocket(c->c_fd);
 	http_request_clear(&c->c_req);
 	free(c);
 	worker_conn_closed(w);
@@ -143,12 +265,13 @@ conn_close(struct conn *c, const char *why)
 void
 conn_reclaim(struct conn *c)
 {
-	if (evbuffer_get_length(bufferevent_get_output(c->c_bev)) == 0) {
+	if (c->c_bev == NULL ||
+	    evbuffer_get_length(bufferevent_get_output(c->c_bev)) == 0) {
 		conn_close(c, "idle, closed for a new connection");
 		return;
 	}
 	conn_set_idle(c, 0);
-	evtimer_del(c->c_timer);
+	evtimer_del(&c->c_timer);
 	c->c_state = CONN_CLOSING;
 	c->c_linger = 0;
 }
@@ -211,7 +334,7 @@ conn_process(struct conn *c)
 			conn_set_idle(c, 0);
 			c->c_state = CONN_READING;
 			c->c_start_ms = conn_now_ms();
-			evtimer_add(c->c_timer, w->w_tv_header);
+			evtimer_add(&c->c_timer, w->w_tv_header);
 		}
 		if (c->c_state != CONN_READING)
 			return (0);
@@ -240,10 +363,10 @@ conn_process(struct conn *c)
  * this is one writev() and no epoll_ctl() to turn EV_WRITE on and off;
  * pipelined requests answered in one pass go out in the same writev().
  * Only what does not fit is left to the bufferevent, with EV_WRITE and the
- * write timeout on until it drains (conn_write_cb). The caller must not
- * touch c afterwards.
+ * write timeout on until it drains (conn_write_cb). Returns -1 if c was
+ * closed (the caller must not touch it then), else 0.
  */
-static void
+static int
 conn_run(struct conn *c)
 {
 	struct evbuffer	*out = bufferevent_get_output(c->c_bev);
@@ -251,27 +374,31 @@ conn_run(struct conn *c)
 
 	for (;;) {
 		if (conn_process(c) == -1)
-			return;
-		if (evbuffer_get_length(out) == 0 ||
-		    (bufferevent_get_enabled(c->c_bev) & EV_WRITE))
-			return;
+			return (-1);
+		if (bufferevent_get_enabled(c->c_bev) & EV_WRITE)
+			return (0);
+		if (evbuffer_get_length(out) == 0) {
+			if (c->c_state == CONN_SLEEPING)
+				conn_park(c);
+			return (0);
+		}
 		/* A socket bufferevent keeps its output's start frozen so
 		 * that only it drains it; thaw it for this write, as its own
 		 * write callback does. */
 		evbuffer_unfreeze(out, 1);
-		n = evbuffer_write(out, bufferevent_getfd(c->c_bev));
+		n = evbuffer_write(out, c->c_fd);
 		evbuffer_freeze(out, 1);
 		if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK &&
 		    errno != EINTR) {
 			conn_close(c, strerror(errno));
-			return;
+			return (-1);
 		}
 		if (evbuffer_get_length(out) > 0) {
 			bufferevent_enable(c->c_bev, EV_WRITE);
-			return;
+			return (0);
 		}
 		if (conn_drained(c) == -1)
-			return;
+			return (-1);
 	}
 }
 
@@ -311,7 +438,7 @@ conn_request(struct conn *c)
 	id = route_match(c->c_req.r_method, path, len);
 	if (id == ROUTE_SLEEP) {
 		c->c_state = CONN_SLEEPING;
-		evtimer_add(c->c_timer, w->w_tv_sleep);
+		evtimer_add(&c->c_timer, w->w_tv_sleep);
 		return;
 	}
 	conn_respond(c, pages_get(w->w_pages, route_page(id)), 0);
@@ -374,7 +501,7 @@ conn_respond(struct conn *c, const struct page *p, int close_after)
 		/* Keep reading (and dropping) input so that no unread data
 		 * turns our close into a reset that loses this response. */
 		c->c_state = CONN_CLOSING;
-		evtimer_del(c->c_timer);
+		evtimer_del(&c->c_timer);
 		evbuffer_drain(bufferevent_get_input(c->c_bev),
 		    evbuffer_get_length(bufferevent_get_input(c->c_bev)));
 		return;
@@ -393,23 +520,35 @@ conn_after_response(struct conn *c)
 {
 	struct worker	*w = c->c_w;
 	struct evbuffer	*in = bufferevent_get_input(c->c_bev);
+	int		 on = 1;
 
+	/*
+	 * Nagle would hold a small response back while the previous one is
+	 * unacknowledged, as nginx's tcp_nodelay explains: needed from the
+	 * second response on, so a connection closed after its first never
+	 * pays for the setsockopt().
+	 */
+	if (!c->c_nodelay) {
+		(void)setsockopt(c->c_fd, IPPROTO_TCP, TCP_NODELAY, &on,
+		    sizeof on);
+		c->c_nodelay = 1;
+	}
 	if (evbuffer_get_length(bufferevent_get_output(c->c_bev)) >
 	    HELLOD_MAX_OUTPUT) {
 		c->c_state = CONN_WRITING;
-		evtimer_del(c->c_timer);
+		evtimer_del(&c->c_timer);
 		return;
 	}
 	if (evbuffer_get_length(in) > 0) {
 		/* Pipelined: its head deadline runs from now. */
 		c->c_state = CONN_READING;
 		c->c_start_ms = conn_now_ms();
-		evtimer_add(c->c_timer, w->w_tv_header);
+		evtimer_add(&c->c_timer, w->w_tv_header);
 		return;
 	}
 	c->c_state = CONN_IDLE_KEEPALIVE;
 	conn_set_idle(c, 1);
-	evtimer_add(c->c_timer, w->w_tv_keepalive);
+	evtimer_add(&c->c_timer, w->w_tv_keepalive);
 }
 
 /*
@@ -426,13 +565,13 @@ conn_linger(struct conn *c)
 		conn_close(c, "done");
 		return (-1);
 	}
-	if (shutdown(bufferevent_getfd(c->c_bev), SHUT_WR) == -1) {
+	if (shutdown(c->c_fd, SHUT_WR) == -1) {
 		conn_close(c, "done");
 		return (-1);
 	}
 	c->c_state = CONN_LINGERING;
 	worker_ms_tv(HELLOD_LINGER_MS, &tv);
-	evtimer_add(c->c_timer, &tv);
+	evtimer_add(&c->c_timer, &tv);
 	return (0);
 }
 
@@ -532,6 +671,10 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 		conn_run(c);
 		break;
 	case CONN_SLEEPING:
+		if (conn_attach(c, 1) == -1) {
+			conn_close(c, "out of memory");
+			break;
+		}
 		conn_respond(c, pages_get(c->c_w->w_pages, PAGE_HELLO), 0);
 		conn_run(c);
 		break;

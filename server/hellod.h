@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include <event2/event.h>
+#include <event2/event_struct.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/listener.h>
@@ -46,6 +47,8 @@
 #define HELLOD_LINGER_MS	2000	/* lingering close: read and drop
 					   input this long after a final
 					   response */
+#define HELLOD_PARK_READ	4096	/* first read of a connection
+					   without a bufferevent */
 #define HELLOD_ACCEPT_RETRY_MS	500	/* retry accept after EMFILE */
 #define HELLOD_PAGE_MAX		(1024 * 1024)	/* largest page file */
 #define HELLOD_MAX_WORKERS	256	/* "workers" upper bound */
@@ -310,13 +313,16 @@ struct conn {
 	TAILQ_ENTRY(conn)	 c_idle_entry;	/* while keep-alive idle */
 	struct worker		*c_w;
 	uint64_t		 c_id;
-	struct bufferevent	*c_bev;		/* owned, closes the fd */
-	struct event		*c_timer;	/* header, idle, sleep, linger */
+	evutil_socket_t		 c_fd;		/* owned */
+	struct bufferevent	*c_bev;		/* owned; NULL while parked */
+	struct event		 c_park;	/* EV_READ while parked */
+	struct event		 c_timer;	/* header, idle, sleep, linger */
 	enum conn_state		 c_state;
 	int			 c_idle;	/* on s_idle list */
 	int			 c_close;	/* close after this response */
 	int			 c_eof;		/* client shut its write side */
 	int			 c_linger;	/* lingering close wanted */
+	int			 c_nodelay;	/* TCP_NODELAY set */
 	double			 c_start_ms;	/* request start, monotonic */
 	struct http_request	 c_req;
 	char			 c_addr[64];	/* peer, for logs */
@@ -459,6 +465,8 @@ struct worker {
 
 	time_t			 w_date_time;
 	char			 w_date[PAGE_DATE_LEN + 1];
+
+	char			 w_rbuf[HELLOD_PARK_READ]; /* parked reads */
 };
 
 int		 worker_init(struct worker *, struct server *, unsigned int,
