@@ -1,23 +1,28 @@
 /*
- * A connection: a socket, a timer and, while there is I/O to buffer, a
- * bufferevent, all owned by struct conn, with exactly one way out,
- * conn_close().
+ * A connection: a socket, its read event, a timer and, while there is
+ * something to buffer, a bufferevent; all owned by struct conn, with
+ * exactly one way out, conn_close().
  *
- * A connection is "parked", with no bufferevent, while nothing is buffered
- * and it waits for its first request or for /sleep's timer: most of a
- * bufferevent's ~1 KB is then not needed, and 19,000 sleeping connections
- * cost that much less. A parked connection watches its socket with c_park;
- * the first bytes (or EOF) are read into the worker's w_rbuf and the
- * bufferevent is created only if there is something to keep. A new
- * connection tries that read at once: most clients send their request with
- * or right after the handshake, and a request answered and closed in that
- * first pass never touches epoll.
+ * Reading is hellod's own: c_rev watches the socket for the connection's
+ * whole life, and one read() into the worker's w_rbuf takes what has
+ * arrived, which is appended to the bufferevent's input. That is one
+ * system call where a bufferevent's read makes two (ioctl(FIONREAD) and
+ * readv()), and it lets a connection do without a bufferevent at all
+ * ("parked") while it waits for its first bytes, or for /sleep's timer
+ * with nothing buffered: 19,000 sleeping connections then cost a struct
+ * conn each. The bufferevent does the rest of the output: what conn_run()
+ * cannot write at once, and the write timeout.
+ *
+ * A new connection is read at once rather than after a round through
+ * epoll: a request is usually there with the handshake, and one answered
+ * and closed in that first pass costs accept4, read, writev and close,
+ * without ever reaching epoll.
  *
  * Requests are answered one at a time, in order: while /sleep's timer is
  * armed the parser does not run, so pipelined requests wait their turn in
- * the input buffer (bounded by the read high-water mark). Reading stays
- * enabled meanwhile, so a client that goes away is noticed, and freed, at
- * once.
+ * the input buffer; above HELLOD_INPUT_MAX of them, reading pauses
+ * (conn_want_read) and the rest waits in the kernel. Otherwise reading
+ * stays on, so a client that goes away is noticed, and freed, at once.
  *
  * The one timer serves whichever deadline the state needs:
  *	CONN_IDLE_NEW		header_timeout, then close quietly
@@ -42,14 +47,15 @@
 
 #include "hellod.h"
 
-static void	conn_read_cb(struct bufferevent *, void *);
+static void	conn_read_cb(evutil_socket_t, short, void *);
 static void	conn_write_cb(struct bufferevent *, void *);
 static void	conn_event_cb(struct bufferevent *, short, void *);
 static void	conn_timer_cb(evutil_socket_t, short, void *);
-static void	conn_park_cb(evutil_socket_t, short, void *);
-static int	conn_attach(struct conn *, int);
+static int	conn_read(struct conn *);
+static void	conn_eof(struct conn *);
+static void	conn_want_read(struct conn *);
+static int	conn_attach(struct conn *);
 static void	conn_park(struct conn *);
-static int	conn_read_parked(struct conn *, int);
 static int	conn_process(struct conn *);
 static int	conn_run(struct conn *);
 static int	conn_drained(struct conn *);
@@ -89,8 +95,8 @@ conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 	c->c_id = ++w->w_next_id;
 	listener_format(sa, len, c->c_addr, sizeof c->c_addr);
 	http_request_init(&c->c_req, (size_t)w->w_cf->cf_max_header_size);
-	event_assign(&c->c_park, w->w_base, fd, EV_READ | EV_PERSIST,
-	    conn_park_cb, c);
+	event_assign(&c->c_rev, w->w_base, fd, EV_READ | EV_PERSIST,
+	    conn_read_cb, c);
 	evtimer_assign(&c->c_timer, w->w_base, conn_timer_cb, c);
 	/* TCP_NODELAY waits for a second response (conn_after_response):
 	 * a first one is never held back by Nagle. */
@@ -103,86 +109,29 @@ conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 	    c->c_addr);
 	worker_conn_opened(w);
 
-	/*
-	 * Parked from the start: read now, and watch the socket only if
-	 * nothing has arrived yet. A request answered in this first pass
-	 * on a connection that then closes never reaches epoll; otherwise
-	 * reading is watched from here on.
-	 */
-	switch (conn_read_parked(c, 0)) {
+	/* Read now; c_rev is added once this first pass leaves c open. */
+	switch (conn_read(c)) {
 	case -1:
 		break;			/* closed */
 	case 0:
-		event_add(&c->c_park, NULL);
+		conn_want_read(c);
 		break;
 	default:
-		if (conn_run(c) == 0 && c->c_bev != NULL)
-			bufferevent_enable(c->c_bev, EV_READ);
+		(void)conn_run(c);
 		break;
 	}
 	return (0);
 }
 
 /*
- * Give c a bufferevent on its socket, writing left to conn_run() and
- * reading enabled if watch is set. While parked, the loop already watches
- * the socket for reading: the bufferevent's read event is added before
- * c_park is deleted, so epoll is not told anything. Returns -1 (c
- * unchanged) if out of memory.
+ * Read once what has arrived into the worker's buffer and append it to
+ * c's input, attaching a bufferevent if c is parked. EOF is handled here
+ * (conn_eof). Returns 1 if input was added, 0 if none (nothing to read,
+ * EOF on a connection left open, or input thrown away while closing), -1
+ * if c was closed.
  */
 static int
-conn_attach(struct conn *c, int watch)
-{
-	struct worker	*w = c->c_w;
-	struct timeval	 wtv;
-
-	if (c->c_bev != NULL)
-		return (0);
-	if ((c->c_bev = bufferevent_socket_new(w->w_base, c->c_fd, 0)) ==
-	    NULL)
-		return (-1);
-	/* Input beyond one full head plus a read's worth waits in the kernel. */
-	bufferevent_setwatermark(c->c_bev, EV_READ, 0,
-	    (size_t)w->w_cf->cf_max_header_size + 4096);
-	worker_ms_tv(w->w_cf->cf_write_timeout, &wtv);
-	bufferevent_set_timeouts(c->c_bev, NULL, &wtv);
-	bufferevent_setcb(c->c_bev, conn_read_cb, conn_write_cb, conn_event_cb,
-	    c);
-	/* EV_WRITE (on in a new bufferevent) stays off until a response
-	 * does not fit the socket buffer at once (conn_run). */
-	bufferevent_disable(c->c_bev, EV_WRITE);
-	if (watch)
-		bufferevent_enable(c->c_bev, EV_READ);
-	else
-		bufferevent_disable(c->c_bev, EV_READ);
-	event_del(&c->c_park);
-	return (0);
-}
-
-/*
- * Drop c's bufferevent if nothing is buffered: the reverse of
- * conn_attach(), c_park taking over the read watch first.
- */
-static void
-conn_park(struct conn *c)
-{
-	if (c->c_bev == NULL ||
-	    evbuffer_get_length(bufferevent_get_input(c->c_bev)) > 0 ||
-	    evbuffer_get_length(bufferevent_get_output(c->c_bev)) > 0)
-		return;
-	event_add(&c->c_park, NULL);
-	bufferevent_free(c->c_bev);
-	c->c_bev = NULL;
-}
-
-/*
- * Read what has arrived on a parked connection into the worker's buffer
- * and, if there is anything, attach a bufferevent (watching reads if
- * watch is set) and queue it as input. Returns 1 if input was queued, 0 if
- * there was nothing to read (c stays parked), -1 if c was closed.
- */
-static int
-conn_read_parked(struct conn *c, int watch)
+conn_read(struct conn *c)
 {
 	struct worker	*w = c->c_w;
 	struct evbuffer	*in;
@@ -198,16 +147,24 @@ conn_read_parked(struct conn *c, int watch)
 		return (-1);
 	}
 	if (n == 0) {
-		conn_close(c, c->c_state == CONN_SLEEPING ?
-		    "client gone during sleep" : "client closed");
+		conn_eof(c);
 		return (-1);
 	}
-	if (conn_attach(c, watch) == -1) {
+	switch (c->c_state) {
+	case CONN_CLOSING:
+		c->c_linger = 1;	/* the client is still sending */
+		return (0);
+	case CONN_LINGERING:
+		return (0);		/* read and dropped */
+	default:
+		break;
+	}
+	if (conn_attach(c) == -1) {
 		conn_close(c, "out of memory");
 		return (-1);
 	}
-	/* Only the bufferevent adds to its input (the end is frozen); thaw
-	 * it for this once, as its own read callback does. */
+	/* Only the bufferevent adds to its input (the end is frozen);
+	 * thaw it for this once, as its own read callback does. */
 	in = bufferevent_get_input(c->c_bev);
 	evbuffer_unfreeze(in, 0);
 	rc = evbuffer_add(in, w->w_rbuf, (size_t)n);
@@ -219,19 +176,119 @@ conn_read_parked(struct conn *c, int watch)
 	return (1);
 }
 
-/* A parked connection's socket is readable: bytes, EOF or an error. */
+/*
+ * The client shut its side: EOF is read for ever after, so stop watching
+ * and finish what the state allows. The caller must not touch c
+ * afterwards.
+ */
 static void
-conn_park_cb(evutil_socket_t fd, short what, void *arg)
+conn_eof(struct conn *c)
+{
+	c->c_eof = 1;
+	event_del(&c->c_rev);
+	switch (c->c_state) {
+	case CONN_IDLE_NEW:
+	case CONN_IDLE_KEEPALIVE:
+	case CONN_READING:
+		if (c->c_bev == NULL) {
+			conn_close(c, "client closed");
+			break;
+		}
+		(void)conn_run(c);	/* answer what is complete, or close */
+		break;
+	case CONN_SLEEPING:
+		conn_close(c, "client gone during sleep");
+		break;
+	case CONN_LINGERING:
+		conn_close(c, "done");
+		break;
+	case CONN_WRITING:
+	case CONN_CLOSING:
+		c->c_close = 1;		/* finish writing, then close */
+		break;
+	}
+}
+
+/*
+ * Watch the socket for reading unless the client has closed, or enough
+ * pipelined input waits its turn already (a request head at most, plus a
+ * read's worth), in which case the rest waits in the kernel.
+ */
+static void
+conn_want_read(struct conn *c)
+{
+	int	want;
+
+	want = !c->c_eof && (c->c_bev == NULL ||
+	    evbuffer_get_length(bufferevent_get_input(c->c_bev)) <
+	    (size_t)c->c_w->w_cf->cf_max_header_size + sizeof c->c_w->w_rbuf);
+	if (want && !event_pending(&c->c_rev, EV_READ, NULL))
+		event_add(&c->c_rev, NULL);
+	else if (!want && event_pending(&c->c_rev, EV_READ, NULL))
+		event_del(&c->c_rev);
+}
+
+/*
+ * Give c a bufferevent on its socket, for input and for what conn_run()
+ * cannot write at once. Its own reading stays off: c_rev reads. Returns
+ * -1 (c unchanged) if out of memory.
+ */
+static int
+conn_attach(struct conn *c)
+{
+	struct worker	*w = c->c_w;
+	struct timeval	 wtv;
+
+	if (c->c_bev != NULL)
+		return (0);
+	if ((c->c_bev = bufferevent_socket_new(w->w_base, c->c_fd, 0)) ==
+	    NULL)
+		return (-1);
+	worker_ms_tv(w->w_cf->cf_write_timeout, &wtv);
+	bufferevent_set_timeouts(c->c_bev, NULL, &wtv);
+	bufferevent_setcb(c->c_bev, NULL, conn_write_cb, conn_event_cb, c);
+	/* EV_WRITE (on in a new bufferevent) stays off until a response
+	 * does not fit the socket buffer at once (conn_run). */
+	bufferevent_disable(c->c_bev, EV_READ | EV_WRITE);
+	return (0);
+}
+
+/* Drop c's bufferevent if nothing is buffered in it. */
+static void
+conn_park(struct conn *c)
+{
+	if (c->c_bev == NULL ||
+	    evbuffer_get_length(bufferevent_get_input(c->c_bev)) > 0 ||
+	    evbuffer_get_length(bufferevent_get_output(c->c_bev)) > 0)
+		return;
+	bufferevent_free(c->c_bev);
+	c->c_bev = NULL;
+}
+
+/* c's socket is readable: input, EOF or an error. */
+static void
+conn_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn	*c = arg;
 
 	(void)fd;
 	(void)what;
-	if (conn_read_parked(c, 1) != 1)
+	if (conn_read(c) != 1)
 		return;
-	if (c->c_state == CONN_IDLE_NEW || c->c_state == CONN_IDLE_KEEPALIVE)
-		conn_run(c);
-	/* CONN_SLEEPING: pipelined, waits its turn in the input. */
+	switch (c->c_state) {
+	case CONN_IDLE_NEW:
+	case CONN_IDLE_KEEPALIVE:
+	case CONN_READING:
+		(void)conn_run(c);
+		break;
+	case CONN_SLEEPING:
+	case CONN_WRITING:
+		conn_want_read(c);	/* pipelined: waits its turn */
+		break;
+	case CONN_CLOSING:
+	case CONN_LINGERING:
+		break;
+	}
 }
 
 /*
@@ -248,7 +305,7 @@ conn_close(struct conn *c, const char *why)
 	TAILQ_REMOVE(&w->w_conns, c, c_entry);
 	conn_set_idle(c, 0);
 	evtimer_del(&c->c_timer);
-	event_del(&c->c_park);
+	event_del(&c->c_rev);
 	if (c->c_bev != NULL)
 		bufferevent_free(c->c_bev);
 	evutil_closesocket(c->c_fd);
@@ -376,11 +433,11 @@ conn_run(struct conn *c)
 		if (conn_process(c) == -1)
 			return (-1);
 		if (bufferevent_get_enabled(c->c_bev) & EV_WRITE)
-			return (0);
+			break;
 		if (evbuffer_get_length(out) == 0) {
 			if (c->c_state == CONN_SLEEPING)
 				conn_park(c);
-			return (0);
+			break;
 		}
 		/* A socket bufferevent keeps its output's start frozen so
 		 * that only it drains it; thaw it for this write, as its own
@@ -395,11 +452,13 @@ conn_run(struct conn *c)
 		}
 		if (evbuffer_get_length(out) > 0) {
 			bufferevent_enable(c->c_bev, EV_WRITE);
-			return (0);
+			break;
 		}
 		if (conn_drained(c) == -1)
 			return (-1);
 	}
+	conn_want_read(c);
+	return (0);
 }
 
 /*
@@ -575,32 +634,6 @@ conn_linger(struct conn *c)
 	return (0);
 }
 
-/* Input arrived. */
-static void
-conn_read_cb(struct bufferevent *bev, void *arg)
-{
-	struct conn	*c = arg;
-	struct evbuffer	*in = bufferevent_get_input(bev);
-
-	switch (c->c_state) {
-	case CONN_IDLE_NEW:
-	case CONN_IDLE_KEEPALIVE:
-	case CONN_READING:
-		conn_run(c);
-		break;
-	case CONN_CLOSING:
-		c->c_linger = 1;	/* the client is still sending */
-		evbuffer_drain(in, evbuffer_get_length(in));
-		break;
-	case CONN_LINGERING:
-		evbuffer_drain(in, evbuffer_get_length(in));
-		break;
-	case CONN_SLEEPING:
-	case CONN_WRITING:
-		break;		/* pipelined: waits its turn */
-	}
-}
-
 /* The bufferevent has written out what conn_run() left it. */
 static void
 conn_write_cb(struct bufferevent *bev, void *arg)
@@ -609,10 +642,10 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 
 	bufferevent_disable(bev, EV_WRITE);
 	if (conn_drained(c) == 0)
-		conn_run(c);
+		(void)conn_run(c);
 }
 
-/* EOF, error, or write timeout. */
+/* The bufferevent failed to write, or its write timeout passed. */
 static void
 conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
@@ -628,27 +661,8 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		    EVUTIL_SOCKET_ERROR()));
 		return;
 	}
-	if (!(what & BEV_EVENT_EOF))
-		return;
-
-	c->c_eof = 1;
-	switch (c->c_state) {
-	case CONN_IDLE_NEW:
-	case CONN_IDLE_KEEPALIVE:
-	case CONN_READING:
-		conn_run(c);		/* answer what is complete, or close */
-		break;
-	case CONN_SLEEPING:
-		conn_close(c, "client gone during sleep");
-		break;
-	case CONN_LINGERING:
-		conn_close(c, "done");
-		break;
-	case CONN_WRITING:
-	case CONN_CLOSING:
-		c->c_close = 1;		/* finish writing, then close */
-		break;
-	}
+	if (what & BEV_EVENT_EOF)		/* not expected: it does not read */
+		conn_eof(c);
 }
 
 /* The connection's one timer fired; what it means depends on the state. */
@@ -668,15 +682,15 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 		break;
 	case CONN_READING:
 		conn_error(c, 408, "request head timeout");
-		conn_run(c);
+		(void)conn_run(c);
 		break;
 	case CONN_SLEEPING:
-		if (conn_attach(c, 1) == -1) {
+		if (conn_attach(c) == -1) {
 			conn_close(c, "out of memory");
 			break;
 		}
 		conn_respond(c, pages_get(c->c_w->w_pages, PAGE_HELLO), 0);
-		conn_run(c);
+		(void)conn_run(c);
 		break;
 	case CONN_LINGERING:
 		conn_close(c, "done (linger timeout)");

@@ -315,7 +315,7 @@ struct conn {
 	uint64_t		 c_id;
 	evutil_socket_t		 c_fd;		/* owned */
 	struct bufferevent	*c_bev;		/* owned; NULL while parked */
-	struct event		 c_park;	/* EV_READ while parked */
+	struct event		 c_rev;		/* reads, for the conn's life */
 	struct event		 c_timer;	/* header, idle, sleep, linger */
 	enum conn_state		 c_state;
 	int			 c_idle;	/* on s_idle list */

@@ -208,6 +208,50 @@ def request_sent_during_sleep():
         ht.check_page(c.read_response(), 200, HELLO)
 
 
+def server_recv_queue(port, peer_port):
+    """Bytes the kernel holds unread on hellod's side of one connection
+    (rx_queue in /proc/net/tcp, local port = hellod's, remote = ours)."""
+    with open('/proc/net/tcp') as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            local, remote, queues = fields[1], fields[2], fields[4]
+            if (int(local.split(':')[1], 16) == port
+                    and int(remote.split(':')[1], 16) == peer_port):
+                return int(queues.split(':')[1], 16)
+    raise ht.TestFailure('connection to port %d from %d not in /proc/net/tcp' % (port, peer_port))
+
+
+@run.case
+def pipelined_input_bounded_during_sleep():
+    # While /sleep waits, hellod takes pipelined input only up to one
+    # request head plus a read (max_header_size 8 KiB + 4 KiB, so at most
+    # 16 KiB in its buffer) and leaves the rest in the kernel; all of it is
+    # answered, in order, once the sleep is over.
+    s = server()
+    n = 2000
+    with s.conn(timeout=10) as c:
+        c.request('GET', '/sleep')
+        time.sleep(0.2)
+        reqs = b''.join(ht.build_request('GET', '/' if i % 2 else '/nope') for i in range(n))
+        c.send(reqs)
+        time.sleep(0.3)
+        unread = server_recv_queue(s.port, c.sock.getsockname()[1])
+        check(unread >= len(reqs) - 16384,
+              'hellod read %d of %d pipelined bytes during /sleep (at most 16384 expected)'
+              % (len(reqs) - unread, len(reqs)))
+        ht.check_page(c.read_response(), 200, HELLO)
+        for i in range(n):
+            try:
+                if i % 2:
+                    ht.check_page(c.read_response(), 200, HELLO)
+                else:
+                    ht.check_page(c.read_response(), 404, NOTFOUND)
+            except ht.TestFailure as e:
+                raise ht.TestFailure('pipelined response %d of %d: %s' % (i + 1, n, e))
+        c.expect_open(0.2)
+
+
 @run.case
 def keepalive_timeout_zero_disables():
     with ht.Server(sleep='1s', options={'keepalive_timeout': '0'}) as s:
