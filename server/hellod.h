@@ -337,8 +337,9 @@ void		 conn_reclaim(struct conn *);
 void		 conn_shutdown(struct conn *);
 
 /*
- * systemd.c: thin wrappers over libsystemd's sd-daemon calls. Built only
- * with --with-systemd; without it these are the no-op stubs below (as in
+ * systemd.c: the sd_notify and sd_listen_fds protocols, spoken directly.
+ * Built only with --with-systemd (the default); without it these are the
+ * no-op stubs below (as in
  * odyssey's systemd_notify.h), so that callers need no #ifdef: nothing is
  * sent, no watchdog is asked for and no socket is ever passed.
  */

@@ -4,7 +4,7 @@ for a service whose stderr is the journal) names hellod's stderr, every line
 is "<N>message" with its syslog priority (3 error, 4 warning, 6 info and
 access, 7 debug) and no timestamp; otherwise lines keep their timestamps.
 Here stderr is a plain file and JOURNAL_STREAM is set to that file's device
-and inode. This needs no libsystemd, so it runs in every build."""
+and inode. This needs no systemd integration, so it runs in every build."""
 
 import os
 import re

@@ -9,7 +9,7 @@ with exit status 78. systemd-socket-activate passes no environment except
 what -E names, so NOTIFY_SOCKET goes through -E.
 
 Skipped (77) without systemd-socket-activate or when hellod is built without
-libsystemd (`hellod -V` says "(-systemd)")."""
+the systemd integration (`hellod -V` says "(-systemd)")."""
 
 import os
 import re
@@ -188,6 +188,35 @@ def refuses_a_datagram_socket():
         check('socket-activated fd 3: not a listening TCP socket' in a.log(),
               'no clear error for the UDP socket: %s' % a.log()[-600:])
         check(not [t for t in n.log if 'READY=1' in t[1]], 'READY=1 sent: %s' % n.log)
+
+
+@run.case
+def sockets_for_another_pid_are_not_taken():
+    """LISTEN_PID names another process: the fds are not hellod's, and it
+    listens on its config's address instead."""
+    ht.require_systemd()
+    with ht.Server(env={'LISTEN_PID': '1', 'LISTEN_FDS': '1'}) as s:
+        ht.check_page(s.http('GET', '/'), 200, HELLO)
+        check('socket-activated' not in s.stderr_text(),
+              'took fds meant for pid 1: %s' % s.stderr_tail())
+
+
+@run.case
+def malformed_listen_fds_is_an_error():
+    """LISTEN_FDS that is not a number: exit 71 with the reason, nothing
+    served."""
+    ht.require_systemd()
+    tmp = ht.make_tempdir()
+    conf = os.path.join(tmp, 'hellod.conf')
+    with open(conf, 'w') as f:
+        f.write('listen = %s:%d\nroot = %s\n' % (ht.HOST, ht.free_port(), ht.STATIC))
+    r = subprocess.run(['/bin/sh', '-c', 'LISTEN_PID=$$ LISTEN_FDS=two exec "$0" -c "$1"',
+                        ht.hellod_path(), conf], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=10,
+                       text=True, errors='replace')
+    check_eq(r.returncode, 71, 'exit status with LISTEN_FDS=two')
+    check('sd_listen_fds: Invalid argument' in r.stderr,
+          'no clear error for LISTEN_FDS=two: %r' % r.stderr[-400:])
 
 
 if __name__ == '__main__':

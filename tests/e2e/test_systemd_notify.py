@@ -4,7 +4,7 @@ NOTIFY_SOCKET datagram socket (with SO_PASSCRED, so every datagram carries its
 sender's pid), starts hellod with NOTIFY_SOCKET and WATCHDOG_USEC, and checks
 READY=1 -> WATCHDOG=1 at half the interval -> RELOADING=1 + MONOTONIC_USEC ->
 READY=1 on SIGHUP -> a failed reload in STATUS= while serving goes on ->
-STOPPING=1 on SIGTERM. Skipped (77) when hellod is built without libsystemd."""
+STOPPING=1 on SIGTERM. Skipped (77) when hellod is built --with-systemd=no."""
 
 import os
 import re
@@ -167,6 +167,19 @@ def bad_watchdog_usec_is_logged():
             check(s.wait_stderr('WATCHDOG_USEC', 2),
                   'a malformed WATCHDOG_USEC is not logged: %s' % s.stderr_tail())
             ht.check_page(s.http('GET', '/'), 200, HELLO)
+
+
+@run.case
+def abstract_notify_socket():
+    """NOTIFY_SOCKET=@name is a socket in the abstract namespace."""
+    ht.require_systemd()
+    with ht.Notify(abstract=True) as n:
+        check(n.path.startswith('@'), 'not an abstract name: %r' % n.path)
+        with ht.Server(env=n.env()) as s:
+            n.expect('READY', s.pid, skip_watchdog=False)
+            s.signal(signal.SIGTERM)
+            n.expect('STOPPING', s.pid, skip_watchdog=False)
+            check_eq(s.wait_exit(5), 0, 'exit status')
 
 
 if __name__ == '__main__':

@@ -7,7 +7,7 @@ drains every worker's /sleep requests; a stuck worker stops the watchdog
 pings (the test freezes one worker thread with ptrace); socket activation
 with two workers serves the passed socket from both, each through its own
 dup() of it. The watchdog and socket activation cases skip without
-libsystemd (and the latter without systemd-socket-activate)."""
+the systemd integration (and the latter without systemd-socket-activate)."""
 
 import ctypes
 import os
