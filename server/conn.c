@@ -1,28 +1,33 @@
 /*
- * A connection: a socket, its read event, a timer and, while there is
- * something to buffer, a bufferevent; all owned by struct conn, with
- * exactly one way out, conn_close().
+ * A connection: a socket, its read event, a timer and, only while
+ * something is left over between events, a bufferevent; all owned by
+ * struct conn, with exactly one way out, conn_close().
  *
- * Reading is hellod's own: c_rev watches the socket for the connection's
- * whole life, and one read() into the worker's w_rbuf takes what has
- * arrived, which is appended to the bufferevent's input. That is one
- * system call where a bufferevent's read makes two (ioctl(FIONREAD) and
- * readv()), and it lets a connection do without a bufferevent at all
- * ("parked") while it waits for its first bytes, or for /sleep's timer
- * with nothing buffered: 19,000 sleeping connections then cost a struct
- * conn each. The bufferevent does the rest of the output: what conn_run()
- * cannot write at once, and the write timeout.
+ * Within one event a connection's input and output live in its worker's
+ * scratch buffers, w_in and w_out (conn_in/conn_out): a request is read
+ * into w_in with one read(), parsed, answered into w_out and written with
+ * one writev(), and nothing is left. Only when something is left over, a
+ * partial or pipelined request or a response the socket would not take,
+ * does the connection get a bufferevent to keep it (conn_keep), and it
+ * gives it back once both are empty (conn_park). Reading stays hellod's
+ * own all along: c_rev watches the socket for the connection's whole
+ * life; the bufferevent writes what is left and enforces the write
+ * timeout. So a keep-alive request costs read() and writev() (the
+ * bufferevent's own reading would add ioctl(FIONREAD)), and a connection
+ * waiting for its first request or for /sleep's timer holds nothing but
+ * its struct conn.
  *
  * A new connection is read at once rather than after a round through
  * epoll: a request is usually there with the handshake, and one answered
  * and closed in that first pass costs accept4, read, writev and close,
- * without ever reaching epoll.
+ * and never reaches epoll.
  *
  * Requests are answered one at a time, in order: while /sleep's timer is
  * armed the parser does not run, so pipelined requests wait their turn in
- * the input buffer; above HELLOD_INPUT_MAX of them, reading pauses
- * (conn_want_read) and the rest waits in the kernel. Otherwise reading
- * stays on, so a client that goes away is noticed, and freed, at once.
+ * the input buffer; above a request head and a read of them, reading
+ * pauses (conn_want_read) and the rest waits in the kernel. Otherwise
+ * reading stays on, so a client that goes away is noticed, and freed, at
+ * once.
  *
  * The one timer serves whichever deadline the state needs:
  *	CONN_IDLE_NEW		header_timeout, then close quietly
@@ -36,6 +41,7 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
@@ -51,10 +57,12 @@ static void	conn_read_cb(evutil_socket_t, short, void *);
 static void	conn_write_cb(struct bufferevent *, void *);
 static void	conn_event_cb(struct bufferevent *, short, void *);
 static void	conn_timer_cb(evutil_socket_t, short, void *);
+static struct evbuffer *conn_in(struct conn *);
+static struct evbuffer *conn_out(struct conn *);
 static int	conn_read(struct conn *);
 static void	conn_eof(struct conn *);
 static void	conn_want_read(struct conn *);
-static int	conn_attach(struct conn *);
+static int	conn_keep(struct conn *);
 static void	conn_park(struct conn *);
 static int	conn_process(struct conn *);
 static int	conn_run(struct conn *);
@@ -112,7 +120,7 @@ conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 	/* Read now; c_rev is added once this first pass leaves c open. */
 	switch (conn_read(c)) {
 	case -1:
-		break;			/* closed */
+		break;			/* closed, or EOF handled */
 	case 0:
 		conn_want_read(c);
 		break;
@@ -123,22 +131,57 @@ conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 	return (0);
 }
 
+/* c's input: its bufferevent's if it has one, else the worker's. */
+static struct evbuffer *
+conn_in(struct conn *c)
+{
+	return (c->c_bev != NULL ? bufferevent_get_input(c->c_bev) :
+	    c->c_w->w_in);
+}
+
+/* c's output: its bufferevent's if it has one, else the worker's. */
+static struct evbuffer *
+conn_out(struct conn *c)
+{
+	return (c->c_bev != NULL ? bufferevent_get_output(c->c_bev) :
+	    c->c_w->w_out);
+}
+
 /*
- * Read once what has arrived into the worker's buffer and append it to
- * c's input, attaching a bufferevent if c is parked. EOF is handled here
- * (conn_eof). Returns 1 if input was added, 0 if none (nothing to read,
- * EOF on a connection left open, or input thrown away while closing), -1
- * if c was closed.
+ * Read once what has arrived, up to HELLOD_READ_MAX bytes, straight into
+ * c's input; while closing, into w_rbuf, to be dropped. EOF is handled
+ * here (conn_eof). Returns 1 if input was added, 0 if none (nothing to
+ * read, or input dropped), -1 if c was closed or reached EOF (the caller
+ * must not touch it then).
  */
 static int
 conn_read(struct conn *c)
 {
-	struct worker	*w = c->c_w;
-	struct evbuffer	*in;
-	ssize_t		 n;
-	int		 rc;
+	struct evbuffer		*in;
+	struct evbuffer_iovec	 v;
+	ssize_t			 n;
 
-	n = read(c->c_fd, w->w_rbuf, sizeof w->w_rbuf);
+	if (c->c_state == CONN_CLOSING || c->c_state == CONN_LINGERING) {
+		in = NULL;
+		n = read(c->c_fd, c->c_w->w_rbuf, sizeof c->c_w->w_rbuf);
+	} else {
+		/* A socket bufferevent adds to its input alone (its end is
+		 * frozen); thaw it for this read, as its own read does. */
+		in = conn_in(c);
+		if (c->c_bev != NULL)
+			evbuffer_unfreeze(in, 0);
+		if (evbuffer_reserve_space(in, HELLOD_READ_MAX, &v, 1) != 1) {
+			if (c->c_bev != NULL)
+				evbuffer_freeze(in, 0);
+			conn_close(c, "out of memory");
+			return (-1);
+		}
+		n = read(c->c_fd, v.iov_base, HELLOD_READ_MAX);
+		v.iov_len = n > 0 ? (size_t)n : 0;
+		evbuffer_commit_space(in, &v, 1);
+		if (c->c_bev != NULL)
+			evbuffer_freeze(in, 0);
+	}
 	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
 	    errno == EINTR))
 		return (0);
@@ -150,28 +193,10 @@ conn_read(struct conn *c)
 		conn_eof(c);
 		return (-1);
 	}
-	switch (c->c_state) {
-	case CONN_CLOSING:
-		c->c_linger = 1;	/* the client is still sending */
+	if (in == NULL) {
+		if (c->c_state == CONN_CLOSING)
+			c->c_linger = 1;	/* the client is still sending */
 		return (0);
-	case CONN_LINGERING:
-		return (0);		/* read and dropped */
-	default:
-		break;
-	}
-	if (conn_attach(c) == -1) {
-		conn_close(c, "out of memory");
-		return (-1);
-	}
-	/* Only the bufferevent adds to its input (the end is frozen);
-	 * thaw it for this once, as its own read callback does. */
-	in = bufferevent_get_input(c->c_bev);
-	evbuffer_unfreeze(in, 0);
-	rc = evbuffer_add(in, w->w_rbuf, (size_t)n);
-	evbuffer_freeze(in, 0);
-	if (rc == -1) {
-		conn_close(c, "out of memory");
-		return (-1);
 	}
 	return (1);
 }
@@ -190,10 +215,6 @@ conn_eof(struct conn *c)
 	case CONN_IDLE_NEW:
 	case CONN_IDLE_KEEPALIVE:
 	case CONN_READING:
-		if (c->c_bev == NULL) {
-			conn_close(c, "client closed");
-			break;
-		}
 		(void)conn_run(c);	/* answer what is complete, or close */
 		break;
 	case CONN_SLEEPING:
@@ -212,16 +233,15 @@ conn_eof(struct conn *c)
 /*
  * Watch the socket for reading unless the client has closed, or enough
  * pipelined input waits its turn already (a request head at most, plus a
- * read's worth), in which case the rest waits in the kernel.
+ * read), in which case the rest waits in the kernel.
  */
 static void
 conn_want_read(struct conn *c)
 {
 	int	want;
 
-	want = !c->c_eof && (c->c_bev == NULL ||
-	    evbuffer_get_length(bufferevent_get_input(c->c_bev)) <
-	    (size_t)c->c_w->w_cf->cf_max_header_size + sizeof c->c_w->w_rbuf);
+	want = !c->c_eof && evbuffer_get_length(conn_in(c)) <
+	    (size_t)c->c_w->w_cf->cf_max_header_size + HELLOD_READ_MAX;
 	if (want && !event_pending(&c->c_rev, EV_READ, NULL))
 		event_add(&c->c_rev, NULL);
 	else if (!want && event_pending(&c->c_rev, EV_READ, NULL))
@@ -229,35 +249,52 @@ conn_want_read(struct conn *c)
 }
 
 /*
- * Give c a bufferevent on its socket, for input and for what conn_run()
- * cannot write at once. Its own reading stays off: c_rev reads. Returns
- * -1 (c unchanged) if out of memory.
+ * Something is left in the worker's buffers at the end of an event: give
+ * c a bufferevent and move it there, the output with EV_WRITE on. Returns
+ * -1 if c was closed (out of memory), else 0.
  */
 static int
-conn_attach(struct conn *c)
+conn_keep(struct conn *c)
 {
 	struct worker	*w = c->c_w;
+	struct evbuffer	*in, *out;
 	struct timeval	 wtv;
 
-	if (c->c_bev != NULL)
-		return (0);
-	if ((c->c_bev = bufferevent_socket_new(w->w_base, c->c_fd, 0)) ==
-	    NULL)
-		return (-1);
-	worker_ms_tv(w->w_cf->cf_write_timeout, &wtv);
-	bufferevent_set_timeouts(c->c_bev, NULL, &wtv);
-	bufferevent_setcb(c->c_bev, NULL, conn_write_cb, conn_event_cb, c);
-	/* EV_WRITE (on in a new bufferevent) stays off until a response
-	 * does not fit the socket buffer at once (conn_run). */
-	bufferevent_disable(c->c_bev, EV_READ | EV_WRITE);
+	if (c->c_bev == NULL) {
+		if (evbuffer_get_length(w->w_in) == 0 &&
+		    evbuffer_get_length(w->w_out) == 0)
+			return (0);
+		c->c_bev = bufferevent_socket_new(w->w_base, c->c_fd, 0);
+		if (c->c_bev == NULL) {
+			conn_close(c, "out of memory");
+			return (-1);
+		}
+		worker_ms_tv(w->w_cf->cf_write_timeout, &wtv);
+		bufferevent_set_timeouts(c->c_bev, NULL, &wtv);
+		bufferevent_setcb(c->c_bev, NULL, conn_write_cb, conn_event_cb,
+		    c);
+		bufferevent_disable(c->c_bev, EV_READ | EV_WRITE);
+	}
+	in = bufferevent_get_input(c->c_bev);
+	out = bufferevent_get_output(c->c_bev);
+	if (evbuffer_get_length(w->w_in) > 0) {
+		evbuffer_unfreeze(in, 0);
+		evbuffer_add_buffer(in, w->w_in);
+		evbuffer_freeze(in, 0);
+	}
+	if (evbuffer_get_length(w->w_out) > 0) {
+		evbuffer_add_buffer(out, w->w_out);
+		bufferevent_enable(c->c_bev, EV_WRITE);
+	}
 	return (0);
 }
 
-/* Drop c's bufferevent if nothing is buffered in it. */
+/* Give back c's bufferevent if nothing is left in it. */
 static void
 conn_park(struct conn *c)
 {
 	if (c->c_bev == NULL ||
+	    (bufferevent_get_enabled(c->c_bev) & EV_WRITE) ||
 	    evbuffer_get_length(bufferevent_get_input(c->c_bev)) > 0 ||
 	    evbuffer_get_length(bufferevent_get_output(c->c_bev)) > 0)
 		return;
@@ -283,7 +320,9 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		break;
 	case CONN_SLEEPING:
 	case CONN_WRITING:
-		conn_want_read(c);	/* pipelined: waits its turn */
+		/* Pipelined: waits its turn. */
+		if (conn_keep(c) == 0)
+			conn_want_read(c);
 		break;
 	case CONN_CLOSING:
 	case CONN_LINGERING:
@@ -308,6 +347,11 @@ conn_close(struct conn *c, const char *why)
 	event_del(&c->c_rev);
 	if (c->c_bev != NULL)
 		bufferevent_free(c->c_bev);
+	else {
+		/* Closed mid-event: what it had in w_in/w_out goes too. */
+		evbuffer_drain(w->w_in, evbuffer_get_length(w->w_in));
+		evbuffer_drain(w->w_out, evbuffer_get_length(w->w_out));
+	}
 	evutil_closesocket(c->c_fd);
 	http_request_clear(&c->c_req);
 	free(c);
@@ -316,8 +360,8 @@ conn_close(struct conn *c, const char *why)
 
 /*
  * At max_connections: give up an idle keep-alive connection. One whose
- * last response is still queued (it went idle in this very loop pass) is
- * closed once that is written: bufferevent_free() would drop it.
+ * last response is still queued in its bufferevent is closed once that
+ * is written: bufferevent_free() would drop it.
  */
 void
 conn_reclaim(struct conn *c)
@@ -375,7 +419,7 @@ static int
 conn_process(struct conn *c)
 {
 	struct worker	*w = c->c_w;
-	struct evbuffer	*in = bufferevent_get_input(c->c_bev);
+	struct evbuffer	*in = conn_in(c);
 
 	for (;;) {
 		if (c->c_state == CONN_IDLE_NEW ||
@@ -419,44 +463,49 @@ conn_process(struct conn *c)
  * socket writable. A response nearly always fits the socket buffer, so
  * this is one writev() and no epoll_ctl() to turn EV_WRITE on and off;
  * pipelined requests answered in one pass go out in the same writev().
- * Only what does not fit is left to the bufferevent, with EV_WRITE and the
- * write timeout on until it drains (conn_write_cb). Returns -1 if c was
+ * What is left (conn_keep) goes to the bufferevent, which writes it with
+ * EV_WRITE and the write timeout on (conn_write_cb). Returns -1 if c was
  * closed (the caller must not touch it then), else 0.
  */
 static int
 conn_run(struct conn *c)
 {
-	struct evbuffer	*out = bufferevent_get_output(c->c_bev);
+	struct evbuffer	*out;
 	int		 n;
 
 	for (;;) {
 		if (conn_process(c) == -1)
 			return (-1);
-		if (bufferevent_get_enabled(c->c_bev) & EV_WRITE)
+		if (c->c_bev != NULL &&
+		    (bufferevent_get_enabled(c->c_bev) & EV_WRITE))
+			break;		/* the bufferevent is writing */
+		out = conn_out(c);
+		if (evbuffer_get_length(out) == 0)
 			break;
-		if (evbuffer_get_length(out) == 0) {
-			if (c->c_state == CONN_SLEEPING)
-				conn_park(c);
-			break;
-		}
 		/* A socket bufferevent keeps its output's start frozen so
 		 * that only it drains it; thaw it for this write, as its own
 		 * write callback does. */
-		evbuffer_unfreeze(out, 1);
+		if (c->c_bev != NULL)
+			evbuffer_unfreeze(out, 1);
 		n = evbuffer_write(out, c->c_fd);
-		evbuffer_freeze(out, 1);
+		if (c->c_bev != NULL)
+			evbuffer_freeze(out, 1);
 		if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK &&
 		    errno != EINTR) {
 			conn_close(c, strerror(errno));
 			return (-1);
 		}
 		if (evbuffer_get_length(out) > 0) {
-			bufferevent_enable(c->c_bev, EV_WRITE);
-			break;
+			if (c->c_bev != NULL)
+				bufferevent_enable(c->c_bev, EV_WRITE);
+			break;		/* conn_keep() below */
 		}
 		if (conn_drained(c) == -1)
 			return (-1);
 	}
+	if (conn_keep(c) == -1)
+		return (-1);
+	conn_park(c);
 	conn_want_read(c);
 	return (0);
 }
@@ -521,7 +570,7 @@ conn_respond(struct conn *c, const struct page *p, int close_after)
 {
 	struct worker		*w = c->c_w;
 	struct config		*cf = w->w_cf;
-	struct evbuffer		*out = bufferevent_get_output(c->c_bev);
+	struct evbuffer		*out = conn_out(c);
 	const char		*connection = NULL;
 	size_t			 bytes;
 
@@ -541,7 +590,7 @@ conn_respond(struct conn *c, const struct page *p, int close_after)
 	 */
 	c->c_linger = close_after && (c->c_req.r_state != HTTP_S_DONE ||
 	    http_keepalive(&c->c_req) ||
-	    evbuffer_get_length(bufferevent_get_input(c->c_bev)) > 0);
+	    evbuffer_get_length(conn_in(c)) > 0);
 	if (close_after)
 		connection = "close";
 	else if (c->c_req.r_minor == 0)
@@ -561,8 +610,7 @@ conn_respond(struct conn *c, const struct page *p, int close_after)
 		 * turns our close into a reset that loses this response. */
 		c->c_state = CONN_CLOSING;
 		evtimer_del(&c->c_timer);
-		evbuffer_drain(bufferevent_get_input(c->c_bev),
-		    evbuffer_get_length(bufferevent_get_input(c->c_bev)));
+		evbuffer_drain(conn_in(c), evbuffer_get_length(conn_in(c)));
 		return;
 	}
 	http_request_reset(&c->c_req);
@@ -578,7 +626,6 @@ static void
 conn_after_response(struct conn *c)
 {
 	struct worker	*w = c->c_w;
-	struct evbuffer	*in = bufferevent_get_input(c->c_bev);
 	int		 on = 1;
 
 	/*
@@ -592,13 +639,12 @@ conn_after_response(struct conn *c)
 		    sizeof on);
 		c->c_nodelay = 1;
 	}
-	if (evbuffer_get_length(bufferevent_get_output(c->c_bev)) >
-	    HELLOD_MAX_OUTPUT) {
+	if (evbuffer_get_length(conn_out(c)) > HELLOD_MAX_OUTPUT) {
 		c->c_state = CONN_WRITING;
 		evtimer_del(&c->c_timer);
 		return;
 	}
-	if (evbuffer_get_length(in) > 0) {
+	if (evbuffer_get_length(conn_in(c)) > 0) {
 		/* Pipelined: its head deadline runs from now. */
 		c->c_state = CONN_READING;
 		c->c_start_ms = conn_now_ms();
@@ -685,10 +731,6 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 		(void)conn_run(c);
 		break;
 	case CONN_SLEEPING:
-		if (conn_attach(c) == -1) {
-			conn_close(c, "out of memory");
-			break;
-		}
 		conn_respond(c, pages_get(c->c_w->w_pages, PAGE_HELLO), 0);
 		(void)conn_run(c);
 		break;

@@ -47,8 +47,8 @@
 #define HELLOD_LINGER_MS	2000	/* lingering close: read and drop
 					   input this long after a final
 					   response */
-#define HELLOD_PARK_READ	4096	/* first read of a connection
-					   without a bufferevent */
+#define HELLOD_READ_MAX		4096	/* bytes read from a connection
+					   at a time */
 #define HELLOD_ACCEPT_RETRY_MS	500	/* retry accept after EMFILE */
 #define HELLOD_PAGE_MAX		(1024 * 1024)	/* largest page file */
 #define HELLOD_MAX_WORKERS	256	/* "workers" upper bound */
@@ -467,7 +467,9 @@ struct worker {
 	time_t			 w_date_time;
 	char			 w_date[PAGE_DATE_LEN + 1];
 
-	char			 w_rbuf[HELLOD_PARK_READ]; /* parked reads */
+	struct evbuffer		*w_in;		/* input and output of the */
+	struct evbuffer		*w_out;		/* conn at hand (conn.c) */
+	char			 w_rbuf[HELLOD_READ_MAX]; /* input dropped */
 };
 
 int		 worker_init(struct worker *, struct server *, unsigned int,

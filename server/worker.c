@@ -126,7 +126,10 @@ worker_init(struct worker *w, struct server *srv, unsigned int index,
 	w->w_pipe_ev = event_new(w->w_base, w->w_pipe[0], EV_READ | EV_PERSIST,
 	    worker_pipe_cb, w);
 	w->w_accept_retry = evtimer_new(w->w_base, worker_retry_cb, w);
+	w->w_in = evbuffer_new();
+	w->w_out = evbuffer_new();
 	if (w->w_pipe_ev == NULL || w->w_accept_retry == NULL ||
+	    w->w_in == NULL || w->w_out == NULL ||
 	    event_add(w->w_pipe_ev, NULL) == -1)
 		return (-1);
 	worker_set_timeouts(w);
@@ -239,6 +242,10 @@ worker_free(struct worker *w)
 		event_free(w->w_accept_retry);
 	if (w->w_heartbeat_ev != NULL)
 		event_free(w->w_heartbeat_ev);
+	if (w->w_in != NULL)
+		evbuffer_free(w->w_in);
+	if (w->w_out != NULL)
+		evbuffer_free(w->w_out);
 	if (w->w_base != NULL)
 		event_base_free(w->w_base);
 	snapshot_unref(w->w_snap);

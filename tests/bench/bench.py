@@ -536,9 +536,19 @@ def summarize(wrk_rows, sleep_rows, servers):
                         vals[s] = median(rs, key)
                 if vals:
                     out.append(('%s, %s' % (mlabel, label), unit, vals))
+    # The target for all workers is against nginx with one worker.
+    if len(servers) == 2:
+        a = [r for r in wrk_kept if r['server'] == servers[0] and
+             r['config'] == 'all' and r['mode'] == 'keepalive']
+        b = [r for r in wrk_kept if r['server'] == servers[1] and
+             r['config'] == 'pinned' and r['mode'] == 'keepalive']
+        if a and b:
+            out.append(('keep-alive GET /, all vs 1 pinned', 'req/s',
+                        {servers[0]: median(a, 'rps'), servers[1]: median(b, 'rps')}))
     sleep_kept = [r for r in sleep_rows if r['kept']]
     for n in sorted({r['n'] for r in sleep_kept}):
-        for key, unit in (('ok200', '200s of %d' % n), ('wall_s', 'wall s'),
+        for key, unit in (('ok200', '200s of %d' % n), ('connect_s', 'client connect s'),
+                          ('wall_s', 'wall s'),
                           ('over_sleep_s', 's over sleep'), ('overflows', 'listen overflows'),
                           ('probe_ms', 'GET / ms meanwhile'),
                           ('rss_idle_kib', 'RSS idle KiB'),
