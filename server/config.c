@@ -56,6 +56,9 @@ static const struct config_key config_table[] = {
 	  "on SIGTERM, how long in-flight requests may take to finish" },
 	{ "sleep", CONF_DURATION, 0, HOUR_MS, "5s", OFF(cf_sleep),
 	  "how long GET /sleep waits before answering" },
+	{ "user", CONF_USER, 0, 0, "-", OFF(cf_user),
+	  "started as root, serve as this account (root: stay root); "
+	  "unset (-), refuse to run as root" },
 	{ "workers", CONF_WORKERS, 1, HELLOD_MAX_WORKERS, "auto",
 	  OFF(cf_workers),
 	  "worker threads, each with its own event loop; auto is one per "
@@ -450,6 +453,23 @@ config_set(struct config_parse *p, struct config *cf,
 		free(cf->cf_root);
 		cf->cf_root = path;
 		break;
+	case CONF_USER:
+		if ((path = strdup(value)) == NULL) {
+			config_error(p, "%s: out of memory", k->k_name);
+			return (-1);
+		}
+		if (priv_lookup(value, &cf->cf_uid, &cf->cf_gid,
+		    &cause) == -1) {
+			config_error(p, "%s: %s", k->k_name,
+			    cause != NULL ? cause : "out of memory");
+			free(cause);
+			free(path);
+			return (-1);
+		}
+		free(cf->cf_user);
+		cf->cf_user = path;
+		cf->cf_user_line = p->p_line;
+		break;
 	case CONF_LISTEN:
 		if (!p->p_listen_set) {
 			/* The first listen line replaces the default. */
@@ -481,6 +501,12 @@ config_set_default(struct config *cf, const struct config_key *k)
 		free(cf->cf_root);
 		return ((cf->cf_root = strdup(k->k_default)) == NULL ? -1 : 0);
 	}
+	if (k->k_type == CONF_USER) {
+		/* "-": not set. */
+		free(cf->cf_user);
+		cf->cf_user = NULL;
+		return (0);
+	}
 	rc = config_set(&p, cf, k, k->k_default);
 	free(p.p_msgs);
 	return (rc);
@@ -498,6 +524,7 @@ config_free(struct config *cf)
 		free(cf->cf_listen[i].la_text);
 	free(cf->cf_listen);
 	free(cf->cf_root);
+	free(cf->cf_user);
 	free(cf->cf_path);
 	free(cf);
 }
@@ -766,6 +793,32 @@ config_copy_listen(struct config *dst, const struct config *src)
 	free(dst->cf_listen);
 	dst->cf_listen = nl;
 	dst->cf_nlisten = src->cf_nlisten;
+	return (0);
+}
+
+/* Whether two configs name the same `user` (or both none). */
+int
+config_same_user(const struct config *a, const struct config *b)
+{
+	if (a->cf_user == NULL || b->cf_user == NULL)
+		return (a->cf_user == b->cf_user);
+	return (strcmp(a->cf_user, b->cf_user) == 0 &&
+	    a->cf_uid == b->cf_uid && a->cf_gid == b->cf_gid);
+}
+
+/* Make dst's `user` src's (a deep copy). */
+int
+config_copy_user(struct config *dst, const struct config *src)
+{
+	char	*user = NULL;
+
+	if (src->cf_user != NULL && (user = strdup(src->cf_user)) == NULL)
+		return (-1);
+	free(dst->cf_user);
+	dst->cf_user = user;
+	dst->cf_uid = src->cf_uid;
+	dst->cf_gid = src->cf_gid;
+	dst->cf_user_line = src->cf_user_line;
 	return (0);
 }
 

@@ -459,8 +459,10 @@ server_free(struct server *s)
 
 /*
  * SIGHUP: load the config and pages anew; keep the running ones if
- * either fails. Addresses and the number of workers cannot change without
- * a restart; with sockets from systemd, the `listen` keys do not matter at
+ * either fails. They are read with the privileges hellod serves with: after
+ * a drop from root, as `user`. Addresses, the number of workers and `user`
+ * cannot change without a restart (hellod cannot go back to root to switch
+ * again); with sockets from systemd, the `listen` keys do not matter at
  * all. Each worker gets the new snapshot through its pipe and swaps to it
  * between two callbacks: requests in flight (a /sleep) are answered with
  * the new pages. systemd hears RELOADING=1 first and READY=1 after, with a
@@ -510,6 +512,14 @@ server_reload(struct server *s)
 		log_warnx("listen addresses changed: restart hellod to apply");
 		/* Keep describing the sockets we really have. */
 		if (config_copy_listen(ncf, ocf) == -1)
+			goto oom;
+	}
+	if (!config_same_user(ocf, ncf)) {
+		/* Root is gone (or was kept on purpose): no switching now. */
+		log_warnx("user changed (%s to %s): restart hellod to apply",
+		    ocf->cf_user != NULL ? ocf->cf_user : "not set",
+		    ncf->cf_user != NULL ? ncf->cf_user : "not set");
+		if (config_copy_user(ncf, ocf) == -1)
 			goto oom;
 	}
 	if ((n = server_nworkers(ncf)) != s->s_nworkers) {

@@ -95,6 +95,7 @@ enum conf_type {
 	CONF_LOGLEVEL,
 	CONF_BOOL,		/* on/off */
 	CONF_WORKERS,		/* 1..HELLOD_MAX_WORKERS, or auto (0) */
+	CONF_USER,		/* an account of the password database */
 };
 
 struct config_key {
@@ -128,6 +129,10 @@ struct config {
 	uint64_t		 cf_log_level;
 	uint64_t		 cf_access_log;
 	uint64_t		 cf_workers;	/* 0: auto, one per CPU */
+	char			*cf_user;	/* NULL: not set */
+	uid_t			 cf_uid;	/* cf_user's, looked up */
+	gid_t			 cf_gid;	/* cf_user's primary group */
+	unsigned int		 cf_user_line;	/* where set, for messages */
 };
 
 const struct config_key	*config_keys(size_t *);
@@ -141,7 +146,27 @@ int		 config_parse_workers(const char *, uint64_t *);
 unsigned int	 config_workers(const struct config *, long);
 int		 config_same_listen(const struct config *, const struct config *);
 int		 config_copy_listen(struct config *, const struct config *);
+int		 config_same_user(const struct config *, const struct config *);
+int		 config_copy_user(struct config *, const struct config *);
 void		 config_usage(FILE *);
+
+/*
+ * priv.c: least privilege. Started as root, hellod binds its sockets and
+ * loads its files, then becomes `user` (priv_drop()) before any worker
+ * thread exists; priv_plan() says what is to be done for a config and an
+ * effective uid.
+ */
+enum priv_plan {
+	PRIV_KEEP,		/* not root: serve as we are */
+	PRIV_ROOT,		/* root, and `user` has uid 0: stay root */
+	PRIV_DROP,		/* root: become cf_uid, cf_gid and groups */
+	PRIV_REFUSE,		/* root, and `user` not set */
+};
+
+int		 priv_lookup(const char *, uid_t *, gid_t *, char **);
+enum priv_plan	 priv_plan(const struct config *, uid_t);
+int		 priv_check(const struct config *, char **);
+int		 priv_drop(const struct config *, char **);
 
 /* http.c */
 enum http_method {

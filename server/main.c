@@ -3,9 +3,10 @@
  * slow request holding up any other.
  *
  * main() reads the command line, loads the config and pages, opens the
- * listeners (or takes systemd's sockets), says it is ready and runs the
- * loop until a graceful shutdown. It runs in the foreground and never
- * forks.
+ * listeners (or takes systemd's sockets), drops root if it has it (to the
+ * config's `user`, before any worker thread starts), says it is ready and
+ * runs the loop until a graceful shutdown. It runs in the foreground and
+ * never forks.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -93,6 +94,17 @@ main(int argc, char **argv)
 		config_free(cf);
 		return (HELLOD_EXIT_CONFIG);
 	}
+	/* Root without `user`: refused here, so that -t says so too. */
+	if (priv_check(cf, &cause) == -1) {
+		log_plain(LOG_LEVEL_ERROR, "%s",
+		    cause != NULL ? cause : "out of memory");
+		log_plain(LOG_LEVEL_ERROR, "hellod: configuration %s has errors",
+		    path);
+		free(cause);
+		pages_free(ps);
+		config_free(cf);
+		return (HELLOD_EXIT_CONFIG);
+	}
 	if (test) {
 		log_plain(LOG_LEVEL_INFO, "hellod: configuration %s ok", path);
 		pages_free(ps);
@@ -110,6 +122,14 @@ main(int argc, char **argv)
 		free(cause);
 		server_free(&s);
 		return (status);
+	}
+	/* Sockets bound, pages loaded, no worker thread yet: drop root. */
+	if (priv_drop(s.s_snap->sn_cf, &cause) == -1) {
+		log_error("cannot drop privileges: %s",
+		    cause != NULL ? cause : "out of memory");
+		free(cause);
+		server_free(&s);
+		return (HELLOD_EXIT_OSERR);
 	}
 	if (server_ready(&s) == -1) {
 		log_error("cannot set up the watchdog timer");

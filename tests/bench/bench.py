@@ -322,6 +322,9 @@ class Hellod(Server):
                  'access_log = off',
                  'log_level = warn',
                  'max_connections = %d' % max(1000, hard - 100)]
+        if os.geteuid() == 0:
+            # As root hellod needs `user`; root keeps the run as before.
+            lines.append('user = root')
         if self.workers is not None:
             lines.append('workers = %d' % self.workers)
         conf = os.path.join(self.dir, 'hellod.conf')

@@ -46,7 +46,15 @@ EX_SKIP = 77
 # The keys the spec defines; the tests check that -h / README / conf know them.
 SPEC_KEYS = ['listen', 'root', 'sleep', 'header_timeout', 'keepalive_timeout',
              'write_timeout', 'shutdown_timeout', 'max_connections',
-             'max_header_size', 'log_level', 'access_log', 'workers']
+             'max_header_size', 'log_level', 'access_log', 'workers', 'user']
+
+
+def user_lines():
+    """Config lines a test config needs to start as this user: as root, hellod
+    refuses to run without `user`, and the suite opts in to root explicitly
+    (`user = root`) so that its tests can read files anywhere and send signals
+    as before; tests/e2e/test_privileges.py checks the switch itself."""
+    return ['user = root'] if os.geteuid() == 0 else []
 
 
 # ---------------------------------------------------------------- failures
@@ -540,15 +548,18 @@ class Server:
     root:      document root (default $HELLOD_SRCDIR/static)
     copy_root: copy the static dir into the temp dir and use that (for tests that edit pages)
     sleep:     value of `sleep` (default 1s)
-    options:   dict of further key = value settings (value None drops a default key)
+    options:   dict of further key = value settings (value None drops a default key;
+               `user` defaults to root when the tests run as root, see user_lines())
     extra:     list of raw lines appended to the config
     env:       dict of extra environment variables for hellod, or a callable
                env(server) returning one, called once the stderr log is open
                (so it can use server.stderr_dev_ino())
+    popen_kw:  dict of further subprocess.Popen arguments (e.g. user=, group=)
     """
 
     def __init__(self, root=None, copy_root=False, sleep='1s', options=None,
-                 extra=None, start_timeout=10.0, shared=False, env=None):
+                 extra=None, start_timeout=10.0, shared=False, env=None,
+                 popen_kw=None):
         self.shared = shared        # shared by several cases: not stopped between cases
         self.tmpdir = make_tempdir()
         if copy_root:
@@ -556,10 +567,13 @@ class Server:
         else:
             self.root = os.path.abspath(root or STATIC)
         self.options = {'sleep': sleep}
+        if os.geteuid() == 0:
+            self.options['user'] = 'root'
         self.options.update(options or {})
         self.extra = list(extra or [])
         self.start_timeout = start_timeout
         self.env = env
+        self.popen_kw = dict(popen_kw or {})
         self.conf = os.path.join(self.tmpdir, 'hellod.conf')
         self.stderr_path = os.path.join(self.tmpdir, 'stderr.log')
         self.proc = None
@@ -597,7 +611,7 @@ class Server:
                 env = dict(os.environ, **extra)
             self.proc = subprocess.Popen([HELLOD, '-c', self.conf], stdin=subprocess.DEVNULL,
                                          stdout=self._stderr_file, stderr=self._stderr_file,
-                                         env=env)
+                                         env=env, **self.popen_kw)
             _live_servers.append(self)
             try:
                 self._wait_ready()

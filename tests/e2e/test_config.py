@@ -19,9 +19,13 @@ _n = [0]
 
 
 def conf(lines, name=None):
-    """Write a config file into the temp dir; returns its path."""
+    """Write a config file into the temp dir; returns its path. Run as root,
+    `user = root` is appended (after the lines, so that line numbers in the
+    expected errors stay as written) unless the lines set `user`."""
     _n[0] += 1
     path = os.path.join(TMP, name or 'c%03d.conf' % _n[0])
+    if not any(line.split('=')[0].strip() == 'user' for line in lines):
+        lines = list(lines) + ht.user_lines()
     with open(path, 'w') as f:
         f.write('\n'.join(lines) + '\n')
     return path
@@ -194,6 +198,7 @@ def relative_root_resolved_against_config_dir():
     path = os.path.join(d, 'hellod.conf')
     with open(path, 'w') as f:
         f.write('listen = 127.0.0.1:7878\nroot = static\n')
+        f.write(''.join(line + '\n' for line in ht.user_lines()))
     # run from another directory: a relative root must not depend on the cwd
     p = ht.run_hellod(['-t', '-c', path], cwd='/')
     check(p.returncode == 0, 'relative root: exit %d: %s' % (p.returncode, p.stderr[-600:]))

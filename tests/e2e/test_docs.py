@@ -62,7 +62,9 @@ def help_defaults():
 def man_keys():
     """{key: [defaults]} from the KEYS section of the built hellod.conf(5):
     each `.It Ic KEY ...` entry must hold `Default:` followed by a line
-    `.Ql VALUE .` (see the comment at the top of man/hellod.conf.5.in)."""
+    `.Ql VALUE .`, or the line `Default: not set.` for a key that `hellod -h`
+    shows with the default `-` (see the comment at the top of
+    man/hellod.conf.5.in)."""
     text = read(MAN5)
     m = re.search(r'(?ms)^\.Sh KEYS\n(.*?)^\.Sh ', text)
     check(m is not None, '%s: no ".Sh KEYS" section' % MAN5)
@@ -72,7 +74,8 @@ def man_keys():
     for e in entries:
         name = e.split()[0]
         check(name not in keys, '%s: key %s documented twice' % (MAN5, name))
-        keys[name] = re.findall(r'(?m)^Default:\n\.Ql (\S+) \.$', e)
+        keys[name] = (re.findall(r'(?m)^Default:\n\.Ql (\S+) \.$', e)
+                      + ['-' for _ in re.findall(r'(?m)^Default: not set\.$', e)])
     return keys
 
 

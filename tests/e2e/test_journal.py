@@ -97,9 +97,11 @@ def startup_errors_in_journal():
     conf = os.path.join(d, 'bad.conf')
     with open(conf, 'w') as f:
         f.write('root = %s\nheader_timeout = banana\n' % ht.STATIC)
+        f.write(''.join(line + '\n' for line in ht.user_lines()))
     good = os.path.join(d, 'good.conf')
     with open(good, 'w') as f:
         f.write('root = %s\n' % ht.STATIC)
+        f.write(''.join(line + '\n' for line in ht.user_lines()))
     for journal in (True, False):
         for path, rc in ((conf, 78), (good, 0)):
             err_path = os.path.join(d, 'stderr-%s-%d.log' % (journal, rc))

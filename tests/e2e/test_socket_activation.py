@@ -55,6 +55,7 @@ class Activated:
     def write_config(self, listen_port):
         with open(self.conf, 'w') as f:
             f.write('listen = %s:%d\nroot = %s\n' % (ht.HOST, listen_port, ht.STATIC))
+            f.write(''.join(line + '\n' for line in ht.user_lines()))
 
     def start(self):
         for attempt in range(3):

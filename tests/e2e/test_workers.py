@@ -303,6 +303,7 @@ def socket_activation_with_two_workers():
             with open(self.conf, 'w') as f:
                 f.write('listen = %s:%d\nroot = %s\nworkers = 2\n'
                         % (ht.HOST, listen_port, ht.STATIC))
+                f.write(''.join(line + '\n' for line in ht.user_lines()))
 
     with ht.Notify() as n, Activated2(n) as a:
         port = a.ports[0]

@@ -221,7 +221,7 @@ write_file(const char *path, const char *text)
 static const char *const all_keys[] = {
 	"listen", "root", "sleep", "header_timeout", "keepalive_timeout",
 	"write_timeout", "shutdown_timeout", "max_connections",
-	"max_header_size", "log_level", "access_log", "workers",
+	"max_header_size", "log_level", "access_log", "workers", "user",
 };
 #define NALL_KEYS	(sizeof all_keys / sizeof all_keys[0])
 
@@ -273,6 +273,7 @@ START_TEST(test_keys_types)
 	ck_assert_int_eq(find_key("log_level")->k_type, CONF_LOGLEVEL);
 	ck_assert_int_eq(find_key("access_log")->k_type, CONF_BOOL);
 	ck_assert_int_eq(find_key("workers")->k_type, CONF_WORKERS);
+	ck_assert_int_eq(find_key("user")->k_type, CONF_USER);
 }
 END_TEST
 
@@ -290,17 +291,25 @@ START_TEST(test_keys_defaults_roundtrip)
 	ck_assert_ptr_nonnull(text = malloc(size));
 	p = text;
 	*p = '\0';
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		/* user's "-" says "not set"; it is no value to write. */
+		if (keys[i].k_type == CONF_USER) {
+			ck_assert_str_eq(keys[i].k_default, "-");
+			continue;
+		}
 		p += sprintf(p, "%s = %s\n", keys[i].k_name, keys[i].k_default);
+	}
 
 	def = parse_ok("");
 	cf = parse_ok(text);
 	ck_assert_uint_eq(cf->cf_nlisten, def->cf_nlisten);
 	ck_assert_str_eq(cf->cf_listen[0].la_text, def->cf_listen[0].la_text);
 	ck_assert_str_eq(cf->cf_root, def->cf_root);
+	ck_assert_ptr_null(cf->cf_user);
+	ck_assert_ptr_null(def->cf_user);
 	for (i = 0; i < n; i++) {
 		if (keys[i].k_type == CONF_LISTEN ||
-		    keys[i].k_type == CONF_PATH)
+		    keys[i].k_type == CONF_PATH || keys[i].k_type == CONF_USER)
 			continue;
 		ck_assert_msg(field(cf, &keys[i]) == field(def, &keys[i]),
 		    "%s = %s gives %llu, default is %llu", keys[i].k_name,
@@ -570,6 +579,7 @@ START_TEST(test_parse_defaults)
 	ck_assert_uint_eq(cf->cf_max_header_size, 8192);
 	ck_assert_uint_eq(cf->cf_log_level, LOG_LEVEL_INFO);
 	ck_assert_uint_eq(cf->cf_access_log, 1);
+	ck_assert_ptr_null(cf->cf_user);
 	config_free(cf);
 }
 END_TEST
@@ -614,6 +624,72 @@ START_TEST(test_parse_every_key)
 	ck_assert_uint_eq(cf->cf_log_level, LOG_LEVEL_DEBUG);
 	ck_assert_uint_eq(cf->cf_access_log, 0);
 	config_free(cf);
+}
+END_TEST
+
+/* `user` is looked up: its uid and primary gid, and the line it is on. */
+START_TEST(test_parse_user)
+{
+	struct config	*cf;
+	char		*errors;
+
+	cf = parse_ok("sleep = 1s\nuser = root\n");
+	ck_assert_str_eq(cf->cf_user, "root");
+	ck_assert_uint_eq(cf->cf_uid, 0);
+	ck_assert_uint_eq(cf->cf_gid, 0);
+	ck_assert_uint_eq(cf->cf_user_line, 2);
+	config_free(cf);
+
+	cf = parse_ok("user = \"nobody\"  # quoted\n");
+	ck_assert_str_eq(cf->cf_user, "nobody");
+	ck_assert_uint_eq(cf->cf_uid, 65534);
+	ck_assert_uint_ne(cf->cf_gid, 0);
+	config_free(cf);
+
+	errors = parse_fail("sleep = 1s\n\nuser = no-such-user-hellod\n"
+	    "header_timeout = 2x\n");
+	ck_assert_msg(has_error(errors, 3, "unknown user "
+	    "'no-such-user-hellod'", NULL), "%s", errors);
+	ck_assert_msg(has_error(errors, 4, "duration", NULL), "%s", errors);
+	ck_assert_uint_eq(count_lines(errors), 2);
+	free(errors);
+
+	/* Names only: "-" (what -h shows for "not set") and uids are not. */
+	errors = parse_fail("user = -\n");
+	ck_assert_msg(has_error(errors, 1, "unknown user", NULL), "%s", errors);
+	free(errors);
+	errors = parse_fail("user = 0\n");
+	ck_assert_msg(has_error(errors, 1, "unknown user", NULL), "%s", errors);
+	free(errors);
+}
+END_TEST
+
+START_TEST(test_same_user)
+{
+	struct config	*a, *b, *c, *d;
+
+	a = parse_ok("user = nobody\nsleep = 1s\n");
+	b = parse_ok("sleep = 2s\nuser = nobody\n");
+	c = parse_ok("user = root\n");
+	d = parse_ok("");
+	ck_assert_int_ne(config_same_user(a, b), 0);
+	ck_assert_int_eq(config_same_user(a, c), 0);
+	ck_assert_int_eq(config_same_user(a, d), 0);
+	ck_assert_int_eq(config_same_user(d, a), 0);
+	ck_assert_int_ne(config_same_user(d, d), 0);
+
+	ck_assert_int_eq(config_copy_user(c, a), 0);
+	ck_assert_str_eq(c->cf_user, "nobody");
+	ck_assert_uint_eq(c->cf_uid, 65534);
+	ck_assert_uint_eq(c->cf_user_line, 1);
+	ck_assert_int_ne(config_same_user(a, c), 0);
+	ck_assert_int_eq(config_copy_user(c, d), 0);
+	ck_assert_ptr_null(c->cf_user);
+	ck_assert_int_ne(config_same_user(c, d), 0);
+	config_free(a);
+	config_free(b);
+	config_free(c);
+	config_free(d);
 }
 END_TEST
 
@@ -1040,14 +1116,15 @@ START_TEST(test_error_duplicate_every_key)
 	size_t			 n, i;
 	char			 text[512];
 	char			*errors;
+	const char		*v;
 
 	keys = config_keys(&n);
 	for (i = 0; i < n; i++) {
 		if (keys[i].k_type == CONF_LISTEN)
 			continue;
+		v = keys[i].k_type == CONF_USER ? "root" : keys[i].k_default;
 		snprintf(text, sizeof text, "%s = %s\n# x\n%s = %s\n",
-		    keys[i].k_name, keys[i].k_default, keys[i].k_name,
-		    keys[i].k_default);
+		    keys[i].k_name, v, keys[i].k_name, v);
 		errors = parse_fail(text);
 		ck_assert_msg(has_error(errors, 3, "already set on line 1",
 		    NULL), "key %s: %s", keys[i].k_name, errors);
@@ -1278,6 +1355,8 @@ config_suite(void)
 	tcase_add_test(tc, test_parse_defaults);
 	tcase_add_test(tc, test_parse_comments_only);
 	tcase_add_test(tc, test_parse_every_key);
+	tcase_add_test(tc, test_parse_user);
+	tcase_add_test(tc, test_same_user);
 	tcase_add_test(tc, test_parse_whitespace);
 	tcase_add_test(tc, test_parse_trailing_comment);
 	tcase_add_test(tc, test_parse_hash_in_value);
