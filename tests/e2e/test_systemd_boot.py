@@ -330,6 +330,13 @@ def journal_has_priorities():
           'the failed reload is not logged at priority 3 or 4:\n' + text)
     check(any('GET / HTTP/1.1' in m for m in by.get(6, [])),
           'no access line at priority 6:\n' + text)
+    # DynamicUser= starts hellod unprivileged: the installed config's `user`
+    # is not applied, which is logged (info), not an error.
+    check(any(re.search(r':\d+: user \S+ not applied: hellod was not started as root', m)
+              for m in by.get(6, [])),
+          'no "user ... not applied" line at priority 6 (info):\n' + text)
+    check(not any('dropped root' in m for m in by.get(6, [])),
+          'hellod dropped root under DynamicUser=:\n' + text)
     for p, m in entries:
         check(not re.match(r'<\d>', m), 'priority prefix left in the message: %r' % m)
         check(not re.match(r'\d{4}-\d\d-\d\dT', m), 'timestamp in a journal line: %r' % m)
