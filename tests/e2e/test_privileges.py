@@ -50,6 +50,13 @@ def tasks(pid):
     return sorted(int(t) for t in os.listdir('/proc/%d/task' % pid))
 
 
+def wait_ready(s):
+    """Server.start() returns once the port accepts, which the kernel does
+    before hellod has switched users and started its workers: wait for the
+    `ready` line, logged after both."""
+    check(s.wait_stderr(' ready: '), 'no "ready" line: %s' % s.stderr_tail())
+
+
 def check_all_tasks(pid, uid, gid, groups, caps_zero=True, min_tasks=1):
     """Every thread of pid runs with uid/gid (real, effective, saved, fs) and
     exactly groups; without capabilities if caps_zero."""
@@ -97,6 +104,7 @@ def switch_to_nobody_every_thread():
     # Started with root's group 0 as a supplementary group: it must go.
     with readable_server(options={'user': 'nobody', 'workers': 2},
                          popen_kw={'extra_groups': [0]}) as s:
+        wait_ready(s)
         tids = check_all_tasks(s.pid, NOBODY.pw_uid, NOBODY.pw_gid, nobody_groups(),
                                min_tasks=3)
         ht.note('%d task(s), all uid %d gid %d groups %s'
@@ -116,6 +124,7 @@ def switch_to_nobody_every_thread():
 def reload_as_nobody():
     require_root()
     with readable_server(options={'user': 'nobody', 'workers': 2}) as s:
+        wait_ready(s)
         # The new page and config are read by nobody.
         with open(os.path.join(s.root, 'hello.html'), 'wb') as f:
             f.write(b'<p>reloaded as nobody</p>\n')
@@ -175,6 +184,7 @@ def root_without_user_refused():
 def root_opt_in():
     require_root()
     with ht.Server(options={'user': 'root', 'workers': 2}) as s:
+        wait_ready(s)
         check_all_tasks(s.pid, 0, 0, status_ids(s.pid, s.pid)['Groups'], caps_zero=False,
                         min_tasks=3)
         check(re.search(r'\[warn\] \S+:\d+: user root has uid 0: serving as root',
@@ -229,6 +239,7 @@ def started_unprivileged():
 def started_unprivileged_cases():
     for user, logged in ((None, False), ('nobody', False), ('root', True)):
         with readable_server(options={'user': user}, popen_kw=as_nobody()) as s:
+            wait_ready(s)
             check_all_tasks(s.pid, NOBODY.pw_uid, NOBODY.pw_gid, [])
             check_eq(s.http().status, 200, 'status, user = %s' % user)
             err = s.stderr_text()
