@@ -39,7 +39,7 @@
 
 #include "hellod.h"
 
-#define PRIV_PW_BUF_MAX	(1024 * 1024)	/* getpwnam_r buffer, at most */
+#define PRIV_PW_BUF_MAX	((size_t)1024 * 1024)	/* getpwnam_r buffer, at most */
 
 static int	priv_groups(const struct config *, gid_t **, int *, char **);
 static int	priv_verify(const struct config *, gid_t *, int, char **);
