@@ -211,6 +211,7 @@ def malformed_listen_fds_is_an_error():
     conf = os.path.join(tmp, 'hellod.conf')
     with open(conf, 'w') as f:
         f.write('listen = %s:%d\nroot = %s\n' % (ht.HOST, ht.free_port(), ht.STATIC))
+        f.write(''.join(line + '\n' for line in ht.user_lines()))
     r = subprocess.run(['/bin/sh', '-c', 'LISTEN_PID=$$ LISTEN_FDS=two exec "$0" -c "$1"',
                         ht.hellod_path(), conf], stdin=subprocess.DEVNULL,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=10,
