@@ -364,7 +364,7 @@ config_set(struct config_parse *p, struct config *cf,
     const struct config_key *k, const char *value)
 {
 	uint64_t	 v, *dst = (uint64_t *)(void *)((char *)cf + k->k_offset);
-	char		*cause = NULL, *path;
+	char		*cause = NULL, *path, *name;
 
 	switch (k->k_type) {
 	case CONF_DURATION:
@@ -454,7 +454,8 @@ config_set(struct config_parse *p, struct config *cf,
 		cf->cf_root = path;
 		break;
 	case CONF_USER:
-		if ((path = strdup(value)) == NULL) {
+		/* Looked up now, so that -t and reloads catch a bad name. */
+		if ((name = strdup(value)) == NULL) {
 			config_error(p, "%s: out of memory", k->k_name);
 			return (-1);
 		}
@@ -463,11 +464,11 @@ config_set(struct config_parse *p, struct config *cf,
 			config_error(p, "%s: %s", k->k_name,
 			    cause != NULL ? cause : "out of memory");
 			free(cause);
-			free(path);
+			free(name);
 			return (-1);
 		}
 		free(cf->cf_user);
-		cf->cf_user = path;
+		cf->cf_user = name;
 		cf->cf_user_line = p->p_line;
 		break;
 	case CONF_LISTEN:
