@@ -4,6 +4,11 @@ The test scripts are run by automake from the build directory with:
   HELLOD           absolute path of the built server/hellod
   HELLOD_SRCDIR    top source directory (static pages, conf, README); may be read-only
   HELLOD_BUILDDIR  top build directory (artefacts go under tests/e2e/ there)
+and optionally (`make check-valgrind` sets both):
+  HELLOD_WRAPPER   a command line hellod is run under, e.g. "valgrind --log-file=..."
+                   (split like a shell would; see hellod_cmd())
+  HELLOD_TEST_SLOWDOWN  factor (default 1) by which slow() stretches the tests'
+                   generous functional time bounds for a slowed-down hellod
 
 Provided here:
   Server      context manager running hellod on a free 127.0.0.1 port with a temp config
@@ -14,7 +19,8 @@ Provided here:
   Runner      runs cases, prints `ok - NAME` / `not ok - NAME: reason`, exits 0/1/77
   Notify      an AF_UNIX datagram socket playing systemd's NOTIFY_SOCKET end
   hellod_has_systemd / require_systemd   built --with-systemd? (from `hellod -V`)
-  assorted check helpers (check, check_eq, is_imf_fixdate, fd_count, ...)
+  assorted check helpers (check, check_eq, is_imf_fixdate, fd_count, rss_kib,
+  cpu_seconds, connect_many, ...)
 """
 
 import atexit
@@ -22,6 +28,7 @@ import email.utils
 import struct
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -40,8 +47,26 @@ HELLOD = os.environ.get('HELLOD') or os.path.join(BUILDDIR, 'server', 'hellod')
 STATIC = os.path.join(SRCDIR, 'static')
 
 HOST = '127.0.0.1'
-DEFAULT_TIMEOUT = 5.0          # seconds, for any single socket operation
 EX_SKIP = 77
+
+# Running hellod under a wrapper (valgrind) slows it down many times: the
+# tests' time bounds that only say "it works" are stretched by SLOWDOWN
+# through slow(). Bounds that are the point of a test (a timeout fires
+# after about its length) are left alone: the wrapper does not change
+# hellod's clock.
+WRAPPER = shlex.split(os.environ.get('HELLOD_WRAPPER', ''))
+SLOWDOWN = max(1.0, float(os.environ.get('HELLOD_TEST_SLOWDOWN') or 1))
+# Runner sets it to SCRIPT.CASE for each case; until then, the script.
+os.environ.setdefault('HELLOD_TEST_CASE', os.path.splitext(os.path.basename(sys.argv[0]))[0]
+                      or 'hellodtest')
+
+
+def slow(seconds):
+    """A generous functional time bound, stretched when hellod is wrapped."""
+    return seconds * SLOWDOWN
+
+
+DEFAULT_TIMEOUT = slow(5.0)    # seconds, for any single socket operation
 
 # The keys the spec defines; the tests check that -h / README / conf know them.
 SPEC_KEYS = ['listen', 'root', 'sleep', 'header_timeout', 'keepalive_timeout',
@@ -182,11 +207,16 @@ def hellod_path():
     return HELLOD
 
 
+def hellod_cmd(args=()):
+    """The command line that runs hellod with args: under $HELLOD_WRAPPER if set."""
+    return WRAPPER + [hellod_path()] + list(args)
+
+
 def run_hellod(args, timeout=10, **kw):
     """Run hellod with args to completion; returns CompletedProcess (text)."""
-    return subprocess.run([hellod_path()] + list(args), stdin=subprocess.DEVNULL,
+    return subprocess.run(hellod_cmd(args), stdin=subprocess.DEVNULL,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          timeout=timeout, text=True, errors='replace', **kw)
+                          timeout=slow(timeout), text=True, errors='replace', **kw)
 
 
 # ---------------------------------------------------------------- responses
@@ -530,6 +560,61 @@ def settled_fd_count(pid, settle=0.5):
     return best
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of pid (all its threads), from /proc/PID/stat."""
+    with open('/proc/%d/stat' % pid) as f:
+        fields = f.read().rsplit(')', 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
+def rss_kib(pid):
+    """Resident set size of pid in KiB (VmRSS in /proc/PID/status)."""
+    with open('/proc/%d/status' % pid) as f:
+        for line in f:
+            if line.startswith('VmRSS:'):
+                return int(line.split()[1])
+    raise TestFailure('no VmRSS in /proc/%d/status' % pid)
+
+
+def raise_nofile(need):
+    """Raise this process's soft descriptor limit to its hard limit (servers
+    started later inherit it); fail if that is still below need."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    check(hard == resource.RLIM_INFINITY or hard >= need,
+          'descriptor hard limit %d is below the %d this test needs' % (hard, need))
+
+
+IP_BIND_ADDRESS_NO_PORT = getattr(socket, 'IP_BIND_ADDRESS_NO_PORT', 24)
+
+
+def connect_many(port, n, nsrc=8, timeout=DEFAULT_TIMEOUT, linger0=False):
+    """n blocking connections to 127.0.0.1:port, from the source addresses
+    127.0.0.1 .. 127.0.0.nsrc in turn (IP_BIND_ADDRESS_NO_PORT: only the
+    4-tuple must be unique, so many connections, and the TIME_WAIT of those
+    we close first, do not run out of ephemeral ports). With linger0 their
+    close() sends a reset. On failure the ones made so far are closed."""
+    socks = []
+    try:
+        for i in range(n):
+            sk = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            socks.append(sk)
+            sk.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
+            if linger0:
+                sk.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                              struct.pack('ii', 1, 0))
+            sk.bind(('127.0.0.%d' % (1 + i % nsrc), 0))
+            sk.settimeout(timeout)
+            sk.connect((HOST, port))
+    except BaseException:
+        for sk in socks:
+            sk.close()
+        raise
+    return socks
+
+
 def wait_for(pred, timeout, interval=0.02):
     """Poll pred() until truthy or timeout; returns the last value."""
     deadline = time.monotonic() + timeout
@@ -571,7 +656,7 @@ class Server:
             self.options['user'] = 'root'
         self.options.update(options or {})
         self.extra = list(extra or [])
-        self.start_timeout = start_timeout
+        self.start_timeout = slow(start_timeout)
         self.env = env
         self.popen_kw = dict(popen_kw or {})
         self.conf = os.path.join(self.tmpdir, 'hellod.conf')
@@ -609,7 +694,8 @@ class Server:
             if self.env is not None:
                 extra = self.env(self) if callable(self.env) else self.env
                 env = dict(os.environ, **extra)
-            self.proc = subprocess.Popen([HELLOD, '-c', self.conf], stdin=subprocess.DEVNULL,
+            self.proc = subprocess.Popen(hellod_cmd(['-c', self.conf]),
+                                         stdin=subprocess.DEVNULL,
                                          stdout=self._stderr_file, stderr=self._stderr_file,
                                          env=env, **self.popen_kw)
             _live_servers.append(self)
@@ -649,9 +735,13 @@ class Server:
     def _logged_listening(self):
         # With parallel test scripts another hellod could, in a rare race, get
         # our port: only trust the connect once our server said it listens there.
+        # The kernel completes connections as soon as the socket listens; wait
+        # for "ready" too, logged once every worker thread runs (under valgrind
+        # that can be a while later).
         if str(self.options.get('log_level', 'info')) in ('error', 'warn'):
             return True
-        return ('listening on %s:%d' % (HOST, self.port)) in self.stderr_text()
+        text = self.stderr_text()
+        return ('listening on %s:%d' % (HOST, self.port)) in text and ' ready: ' in text
 
     def _reap(self):
         if self in _live_servers:
@@ -663,13 +753,18 @@ class Server:
             self.returncode = self.proc.returncode
 
     def stop(self, timeout=5.0):
-        """SIGTERM, wait up to timeout, then SIGKILL.  Returns the exit status."""
+        """SIGTERM, wait up to timeout (stretched by slow()), then SIGKILL.
+        Returns the exit status."""
         try:
             if self.proc is not None and self.proc.poll() is None:
                 try:
                     self.proc.send_signal(signal.SIGTERM)
-                    self.proc.wait(timeout)
+                    self.proc.wait(slow(timeout))
                 except subprocess.TimeoutExpired:
+                    if WRAPPER:
+                        note('hellod (pid %d) still running %.0fs after SIGTERM: '
+                             'SIGKILL, so %s cannot report'
+                             % (self.proc.pid, slow(timeout), WRAPPER[0]))
                     self.proc.kill()
                     self.proc.wait(5)
             if self.proc is not None:
@@ -878,12 +973,13 @@ class Runner:
     def __init__(self, name, script_timeout=180, case_timeout=60):
         self.name = name
         self.cases = []
-        self.script_timeout = script_timeout
-        self.case_timeout = case_timeout
+        self.script_timeout = slow(script_timeout)
+        self.case_timeout = slow(case_timeout)
 
     def case(self, func=None, name=None, timeout=None):
         def reg(f):
-            self.cases.append((name or f.__name__, f, timeout or self.case_timeout))
+            self.cases.append((name or f.__name__, f,
+                               slow(timeout) if timeout else self.case_timeout))
             return f
         return reg(func) if func is not None else reg
 
@@ -903,6 +999,9 @@ class Runner:
                     failed += 1
                 break
             limit = min(timeout, left)
+            # valgrind's --log-file=...%q{HELLOD_TEST_CASE}... names its
+            # log after the case that started the hellod it watched.
+            os.environ['HELLOD_TEST_CASE'] = '%s.%s' % (self.name, name)
             signal.alarm(max(1, int(limit + 0.999)))
             t0 = time.monotonic()
             try:

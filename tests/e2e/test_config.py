@@ -296,7 +296,7 @@ def port_zero_logs_actual_port():
     s.port = 0
     s.write_config()
     f = open(s.stderr_path, 'wb')
-    proc = subprocess.Popen([ht.hellod_path(), '-c', s.conf], stdin=subprocess.DEVNULL,
+    proc = subprocess.Popen(ht.hellod_cmd(['-c', s.conf]), stdin=subprocess.DEVNULL,
                             stdout=f, stderr=f)
     s.proc = proc
     ht._live_servers.append(s)

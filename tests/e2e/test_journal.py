@@ -111,9 +111,9 @@ def startup_errors_in_journal():
                 env.pop('JOURNAL_STREAM', None)
                 if journal:
                     env['JOURNAL_STREAM'] = '%d:%d' % (st.st_dev, st.st_ino)
-                p = subprocess.run([ht.hellod_path(), '-c', path] + (['-t'] if rc == 0 else []),
+                p = subprocess.run(ht.hellod_cmd(['-c', path] + (['-t'] if rc == 0 else [])),
                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                   stderr=err, env=env, timeout=10)
+                                   stderr=err, env=env, timeout=ht.slow(10))
             check_eq(p.returncode, rc, 'exit status of hellod -c %s' % path)
             with open(err_path, encoding='utf-8', errors='replace') as f:
                 lines = lines_of(f.read())

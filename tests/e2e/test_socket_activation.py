@@ -66,10 +66,10 @@ class Activated:
             for p in self.ports:
                 cmd += ['-l', '%s:%d' % (ht.HOST, p)]
             # sanitizer builds need their options in the exec'd child too
-            for name in sorted(self.env) + ['ASAN_OPTIONS', 'UBSAN_OPTIONS']:
+            for name in sorted(self.env) + ['ASAN_OPTIONS', 'UBSAN_OPTIONS', 'HELLOD_TEST_CASE']:
                 if name in self.env or name in os.environ:
                     cmd += ['-E', name]
-            cmd += [ht.hellod_path(), '-c', self.conf]
+            cmd += ht.hellod_cmd(['-c', self.conf])
             with open(self.log_path, 'wb') as log:
                 self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
                                              stderr=log, env=dict(os.environ, **self.env))
@@ -101,9 +101,13 @@ class Activated:
             return None
 
     def stop(self):
+        # SIGTERM first: hellod under valgrind (make check-valgrind) must
+        # exit normally to report.
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(5)
+            self.proc.terminate()
+            if self.wait_exit(ht.slow(5)) is None:
+                self.proc.kill()
+                self.proc.wait(5)
 
     def __enter__(self):
         return self.start()
