@@ -76,6 +76,8 @@ server_init(struct server *s, struct config *cf, struct pages *ps)
 	atomic_init(&s->s_nconns, 0);
 	atomic_init(&s->s_limited, 0);
 	atomic_init(&s->s_emfile_warned, 0);
+	atomic_init(&s->s_emfile_log_ms, 0);
+	atomic_init(&s->s_emfile_unlogged, 0);
 	if ((s->s_snap = snapshot_new(cf, ps)) == NULL) {
 		pages_free(ps);
 		config_free(cf);

@@ -50,6 +50,7 @@
 #define HELLOD_READ_MAX		4096	/* bytes read from a connection
 					   at a time */
 #define HELLOD_ACCEPT_RETRY_MS	500	/* retry accept after EMFILE */
+#define HELLOD_EMFILE_LOG_MS	10000	/* at most one EMFILE warning in */
 #define HELLOD_PAGE_MAX		(1024 * 1024)	/* largest page file */
 #define HELLOD_MAX_WORKERS	256	/* "workers" upper bound */
 #define HELLOD_HEARTBEAT_MS	1000	/* longest worker heartbeat period */
@@ -533,6 +534,8 @@ struct server {
 	atomic_int		 s_limited;	/* paused at max_connections */
 	atomic_int		 s_emfile_warned; /* EMFILE logged, this
 						   episode */
+	_Atomic uint64_t	 s_emfile_log_ms; /* when last logged */
+	atomic_uint		 s_emfile_unlogged; /* episodes since */
 
 	int			 s_notes[2];	/* worker -> main notes */
 	struct event		*s_notes_ev;

@@ -25,6 +25,7 @@
 static void	listener_accept_cb(struct evconnlistener *, evutil_socket_t,
 		    struct sockaddr *, int, void *);
 static void	listener_error_cb(struct evconnlistener *, void *);
+static void	listener_emfile_warn(struct listener *, int);
 static int	listener_start(struct listener *, evutil_socket_t);
 
 /* Format an address as 127.0.0.1:7878 or [::1]:7878. */
@@ -221,26 +222,54 @@ listener_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 
 /*
  * accept() failed with something other than EAGAIN/EINTR/ECONNABORTED.
- * Out of descriptors or memory: pause every listener and retry on a
- * timer, warning once per episode.
+ * Out of descriptors or memory: pause the worker's listeners and retry on
+ * a timer.
  */
 static void
 listener_error_cb(struct evconnlistener *lev, void *arg)
 {
 	struct listener	*l = arg;
-	struct worker	*w = l->l_w;
 	int		 err = EVUTIL_SOCKET_ERROR();
 
 	(void)lev;
 	if (err == EMFILE || err == ENFILE || err == ENOBUFS ||
 	    err == ENOMEM) {
-		/* Once per episode for the whole process, not per worker. */
-		if (!atomic_exchange(&w->w_srv->s_emfile_warned, 1))
-			log_warnx("accept on %s: %s: pausing accept, retrying "
-			    "every %d ms", l->l_name, strerror(err),
-			    HELLOD_ACCEPT_RETRY_MS);
-		worker_accept_pause(w);
+		worker_accept_pause(l->l_w);
+		listener_emfile_warn(l, err);
 		return;
 	}
 	log_warnx("accept on %s: %s", l->l_name, strerror(err));
+}
+
+/*
+ * Warn that accepting pauses: once per episode for the whole process (not
+ * per worker or retry), and at most once per HELLOD_EMFILE_LOG_MS. A
+ * server at its descriptor limit with clients queueing runs out again
+ * each time a connection closes: without the time limit, each of those
+ * would log this line and "accepting again". The episodes not logged are
+ * counted in the next warning.
+ */
+static void
+listener_emfile_warn(struct listener *l, int err)
+{
+	struct server	*s = l->l_w->w_srv;
+	uint64_t	 now = worker_now_ms(), last;
+	unsigned int	 n;
+
+	if (atomic_load(&s->s_emfile_warned))
+		return;		/* this episode is logged already */
+	last = atomic_load(&s->s_emfile_log_ms);
+	if ((last != 0 && now - last < HELLOD_EMFILE_LOG_MS) ||
+	    !atomic_compare_exchange_strong(&s->s_emfile_log_ms, &last, now)) {
+		atomic_fetch_add(&s->s_emfile_unlogged, 1);
+		return;
+	}
+	atomic_store(&s->s_emfile_warned, 1);
+	if ((n = atomic_exchange(&s->s_emfile_unlogged, 0)) > 0)
+		log_warnx("accept on %s: %s: pausing accept, retrying every "
+		    "%d ms (%u more time(s) since the last warning)",
+		    l->l_name, strerror(err), HELLOD_ACCEPT_RETRY_MS, n);
+	else
+		log_warnx("accept on %s: %s: pausing accept, retrying every "
+		    "%d ms", l->l_name, strerror(err), HELLOD_ACCEPT_RETRY_MS);
 }
