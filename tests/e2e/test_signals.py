@@ -1,10 +1,17 @@
 #!/usr/bin/env python3
 """Signals: SIGHUP reload (pages + config, broken config keeps the old one),
-SIGTERM/SIGINT graceful shutdown, second SIGTERM exits at once."""
+SIGTERM/SIGINT graceful shutdown, second SIGTERM exits at once; SIGHUP every
+100 ms under load fails no request and drops no connection; SIGTERM under
+load loses no response that hellod took on."""
 
+import itertools
 import os
+import random
+import re
 import signal
+import socket
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -225,6 +232,235 @@ def shutdown_timeout_bounds_exit():
             check(rc is not None, 'still running 4s after SIGTERM with shutdown_timeout = 1s')
             check(0.8 <= dt <= 3.0, 'exit after %.3fs, want ~1s' % dt)
             check_eq(rc, 0, 'exit status after shutdown_timeout')
+
+
+# ------------------------------------------------------------- under load
+
+PAGE_A = NEW_HELLO.replace(b'reloaded page', b'page A')
+PAGE_B = NEW_HELLO.replace(b'reloaded page', b'page B')
+
+
+def replace_file(path, data):
+    """Write path atomically (rename), so a reload never reads half a page."""
+    tmp = path + '.tmp'
+    write(tmp, data)
+    os.replace(tmp, path)
+
+
+class Load:
+    """Client threads hammering a server until stop(): `keepalive` threads
+    each keep one connection for the whole run, `short` threads open one
+    per request. fn(conn, i) does request i on conn and returns False when
+    the connection is done; errors are collected."""
+
+    def __init__(self, s, keepalive, short, fn):
+        self.s = s
+        self.fn = fn
+        self.done = threading.Event()
+        self.errors = []
+        self.count = 0
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self.run, args=(keep,), daemon=True)
+                        for keep in [True] * keepalive + [False] * short]
+
+    def start(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def error(self, msg):
+        with self.lock:
+            self.errors.append(msg)
+
+    def run(self, keep):
+        i = 0
+        try:
+            c = self.s.conn(timeout=ht.slow(5)) if keep else None
+            while not self.done.is_set():
+                if not keep:
+                    c = self.s.conn(timeout=ht.slow(5))
+                try:
+                    ok = self.fn(c, i)
+                finally:
+                    if not keep:
+                        c.close()
+                with self.lock:
+                    self.count += 1
+                i += 1
+                if not ok:
+                    return
+            if keep:
+                c.close()
+        except Exception as e:
+            self.error('%s client, request %d: %s: %s'
+                       % ('keep-alive' if keep else 'short', i, type(e).__name__, e))
+
+    def stop(self, timeout):
+        self.done.set()
+        for t in self.threads:
+            t.join(timeout)
+        return [t for t in self.threads if t.is_alive()]
+
+
+@run.case
+def sighup_every_100ms_under_load():
+    # Reload every 100 ms, with hello.html swapped between two versions
+    # each time, while keep-alive and new connections ask for /, a 404 and
+    # /sleep (which spans reloads): every request succeeds with one of the
+    # pages, and no keep-alive connection is closed.
+    pages = (HELLO, PAGE_A, PAGE_B)
+    with ht.Server(copy_root=True, sleep='300ms') as s:
+        page = os.path.join(s.root, 'hello.html')
+
+        def request(c, i):
+            path = ('/sleep', '/nope', '/', '/', '/')[i % 5]
+            c.request('GET', path)
+            r = c.read_response()
+            if path == '/nope':
+                ht.check_page(r, 404, NOTFOUND)
+            else:
+                check_eq(r.status, 200, 'status of %s' % path)
+                check(r.body in pages, 'body of %s is none of the pages: %r'
+                      % (path, r.body[:80]))
+            check('close' not in r.connection_tokens(),
+                  'a reload closed a connection: %r' % (r.headers,))
+            return True
+
+        mark = len(s.stderr_text())
+        load = Load(s, keepalive=6, short=3, fn=request).start()
+        nsig = 0
+        t0 = time.monotonic()
+        try:
+            while time.monotonic() - t0 < 3:
+                replace_file(page, pages[1 + nsig % 2])
+                s.signal(signal.SIGHUP)
+                nsig += 1
+                time.sleep(0.1)
+        finally:
+            stuck = load.stop(ht.slow(5))
+        text = s.stderr_text()[mark:]
+        nreload = text.count('reloaded configuration from')
+        ht.note('%d SIGHUPs in %.1fs: %d reloads logged, %d requests, %d errors'
+                % (nsig, time.monotonic() - t0, nreload, load.count, len(load.errors)))
+        check(not stuck, '%d client threads hung' % len(stuck))
+        check(not load.errors, '%d requests failed, first: %s'
+              % (len(load.errors), load.errors[0] if load.errors else ''))
+        check('reload failed' not in text, 'a reload failed: %s' % s.stderr_tail())
+        # Signals 100 ms apart are not merged: one reload each.
+        check(nreload >= nsig - 1, '%d reloads for %d SIGHUPs' % (nreload, nsig))
+        check(load.count > 5 * nsig, 'only %d requests during the reloads' % load.count)
+        r = wait_body(s, '/', pages[1 + (nsig - 1) % 2])
+        check_eq(r.body, pages[1 + (nsig - 1) % 2], 'page after the last reload')
+        check(s.alive(), 'server died')
+
+
+ID_RE = re.compile(r'"GET /(?:sleep)?\?id=(\d+) HTTP/1\.1" (\d{3}) ')
+
+
+def exchange(c, path):
+    """Send GET path on c and read its response: ('full', Response),
+    ('none', how) if the connection ended before any byte of it, or
+    ('partial', text) if it ended inside the response."""
+    try:
+        c.request('GET', path)
+    except OSError as e:
+        return 'none', 'send: %s' % e.strerror
+    try:
+        return 'full', c.read_response()
+    except (ConnectionResetError, ConnectionAbortedError) as e:
+        if c.buf:
+            return 'partial', 'reset after %d bytes' % len(c.buf)
+        return 'none', 'reset'
+    except ht.ProtocolError as e:
+        if 'before a response' in str(e):
+            return 'none', 'eof'
+        return 'partial', str(e)
+
+
+@run.case
+def sigterm_under_load_loses_no_response():
+    # Keep-alive and short-lived clients send GET / and /sleep, each
+    # request tagged ?id=N, when SIGTERM comes. Every request must end in
+    # a whole response, or with no byte at all: hellod never read it (the
+    # connection was still in the listen queue, which the kernel resets
+    # when the listener closes, or idle: closed with the request unread,
+    # which also makes a reset). Never in a cut-off response. Every
+    # request in the access log (hellod answered it) must have reached its
+    # client whole.
+    rnd = random.Random(5)
+    with ht.Server(sleep='500ms', options={'shutdown_timeout': '10s'}) as s:
+        ids = itertools.count()
+        outcomes = {}
+        lock = threading.Lock()
+
+        def request(c, i, keep):
+            n = next(ids)
+            sleep = keep and rnd.random() < 0.1
+            path = ('/sleep?id=%d' if sleep else '/?id=%d') % n
+            kind, what = exchange(c, path)
+            if kind == 'none':
+                what += ', first request' if i == 0 else ', keep-alive'
+            with lock:
+                outcomes[n] = (kind, what)
+            if kind == 'full':
+                ht.check_page(what, 200, HELLO)
+                return 'close' not in what.connection_tokens()
+            return False
+
+        def client(keep):
+            # Reconnects after each closed connection, until refused.
+            while True:
+                try:
+                    c = s.conn(timeout=ht.slow(8))
+                except ConnectionRefusedError:
+                    return
+                with c:
+                    i = 0
+                    while request(c, i, keep) and keep:
+                        i += 1
+
+        errors = []
+
+        def guard(keep):
+            try:
+                client(keep)
+            except Exception as e:
+                errors.append('%s: %s' % (type(e).__name__, e))
+        threads = [threading.Thread(target=guard, args=(k,), daemon=True)
+                   for k in [True] * 8 + [False] * 8]
+        for t in threads:
+            t.start()
+        time.sleep(1.0)
+        t_sig = time.monotonic()
+        s.signal(signal.SIGTERM)
+        rc = s.wait_exit(ht.slow(8))
+        dt = time.monotonic() - t_sig
+        for t in threads:
+            t.join(ht.slow(5))
+        check(not any(t.is_alive() for t in threads), 'client threads hung')
+        check(not errors, '%d clients failed, first: %s'
+              % (len(errors), errors[0] if errors else ''))
+        kinds = {}
+        for kind, what in outcomes.values():
+            key = kind if kind != 'none' else 'none (%s)' % what
+            kinds[key] = kinds.get(key, 0) + 1
+        ht.note('SIGTERM under load: exit %s after %.2fs; %d requests: %s'
+                % (rc, dt, len(outcomes), ', '.join('%s %d' % kv for kv in
+                                                    sorted(kinds.items()))))
+        check_eq(rc, 0, 'exit status after a graceful shutdown under load')
+        partial = [(n, w) for n, (k, w) in outcomes.items() if k == 'partial']
+        check(not partial, '%d responses cut off, e.g. id %s' % (len(partial),
+                                                                 partial[:3]))
+        logged = {int(m.group(1)): int(m.group(2))
+                  for m in ID_RE.finditer(s.stderr_text())}
+        check(len(logged) > 20, 'only %d requests were answered' % len(logged))
+        lost = sorted(n for n in logged if outcomes.get(n, ('?',))[0] != 'full')
+        check(not lost, '%d responses in the access log never reached their '
+              'client whole, e.g. id %s: %s' % (len(lost), lost[:3],
+                                                [outcomes.get(n) for n in lost[:3]]))
+        unlogged = sorted(n for n, (k, w) in outcomes.items()
+                          if k == 'full' and n not in logged)
+        check(not unlogged, 'responses not in the access log: %s' % unlogged[:5])
 
 
 if __name__ == '__main__':
