@@ -354,6 +354,7 @@ def sighup_every_100ms_under_load():
         check(s.alive(), 'server died')
 
 
+GRACE = ht.slow(0.2)     # hellod has read a request sent this long ago
 ID_RE = re.compile(r'"GET /(?:sleep)?\?id=(\d+) HTTP/1\.1" (\d{3}) ')
 
 
@@ -386,22 +387,29 @@ def sigterm_under_load_loses_no_response():
     # when the listener closes, or idle: closed with the request unread,
     # which also makes a reset). Never in a cut-off response. Every
     # request in the access log (hellod answered it) must have reached its
-    # client whole.
+    # client whole. And a request sent well before the signal on an open
+    # connection has been read, so it must be answered: /sleep requests
+    # sent GRACE + 0.1 s before the signal are sure to be among them.
     rnd = random.Random(5)
-    with ht.Server(sleep='500ms', options={'shutdown_timeout': '10s'}) as s:
+    sleep_ms = int(1000 * (GRACE + 0.5))
+    with ht.Server(sleep='%dms' % sleep_ms, options={'shutdown_timeout': '10s'}) as s:
         ids = itertools.count()
         outcomes = {}
+        sent_at = {}
         lock = threading.Lock()
 
-        def request(c, i, keep):
+        def request(c, i, keep, sleep=None):
             n = next(ids)
-            sleep = keep and rnd.random() < 0.1
+            if sleep is None:
+                sleep = keep and rnd.random() < 0.1
             path = ('/sleep?id=%d' if sleep else '/?id=%d') % n
+            t_sent = time.monotonic()
             kind, what = exchange(c, path)
             if kind == 'none':
                 what += ', first request' if i == 0 else ', keep-alive'
             with lock:
                 outcomes[n] = (kind, what)
+                sent_at[n] = t_sent
             if kind == 'full':
                 ht.check_page(what, 200, HELLO)
                 return 'close' not in what.connection_tokens()
@@ -412,25 +420,35 @@ def sigterm_under_load_loses_no_response():
             while True:
                 try:
                     c = s.conn(timeout=ht.slow(8))
-                except ConnectionRefusedError:
-                    return
+                except (ConnectionRefusedError, ConnectionResetError):
+                    return      # listener closed (reset: while in its queue)
                 with c:
                     i = 0
                     while request(c, i, keep) and keep:
                         i += 1
 
+        def sleeper(c):
+            with c:
+                request(c, 1, True, sleep=True)
+
         errors = []
 
-        def guard(keep):
+        def guard(fn, *args):
             try:
-                client(keep)
+                fn(*args)
             except Exception as e:
                 errors.append('%s: %s' % (type(e).__name__, e))
-        threads = [threading.Thread(target=guard, args=(k,), daemon=True)
+        threads = [threading.Thread(target=guard, args=(client, k), daemon=True)
                    for k in [True] * 8 + [False] * 8]
         for t in threads:
             t.start()
+        sleepers = [s.conn(timeout=ht.slow(8)) for i in range(4)]
         time.sleep(1.0)
+        for c in sleepers:
+            threads.append(threading.Thread(target=guard, args=(sleeper, c),
+                                            daemon=True))
+            threads[-1].start()
+        time.sleep(GRACE + 0.1)
         t_sig = time.monotonic()
         s.signal(signal.SIGTERM)
         rc = s.wait_exit(ht.slow(8))
@@ -461,6 +479,15 @@ def sigterm_under_load_loses_no_response():
         unlogged = sorted(n for n, (k, w) in outcomes.items()
                           if k == 'full' and n not in logged)
         check(not unlogged, 'responses not in the access log: %s' % unlogged[:5])
+        # A request sent well before the signal has been read by hellod
+        # (on an accepted connection: the first one on a connection may
+        # only just have been accepted): it must not be dropped.
+        dropped = sorted(n for n, (k, w) in outcomes.items()
+                         if k != 'full' and 'first request' not in w
+                         and sent_at[n] < t_sig - GRACE)
+        check(not dropped, '%d requests sent over %.1fs before SIGTERM on an open '
+              'connection got no response, e.g. id %s: %s'
+              % (len(dropped), GRACE, dropped[:3], [outcomes[n] for n in dropped[:3]]))
 
 
 if __name__ == '__main__':
