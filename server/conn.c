@@ -72,6 +72,7 @@ static void	conn_respond(struct conn *, const struct page *, int);
 static void	conn_error(struct conn *, int, const char *);
 static void	conn_after_response(struct conn *);
 static int	conn_linger(struct conn *);
+static int	conn_close_flushed(struct conn *, const char *);
 static void	conn_set_idle(struct conn *, int);
 
 /* Monotonic milliseconds, for request durations. */
@@ -218,7 +219,8 @@ conn_eof(struct conn *c)
 		(void)conn_run(c);	/* answer what is complete, or close */
 		break;
 	case CONN_SLEEPING:
-		conn_close(c, "client gone during sleep");
+		/* Earlier responses still queued are written first. */
+		(void)conn_close_flushed(c, "client gone during sleep");
 		break;
 	case CONN_LINGERING:
 		conn_close(c, "done");
@@ -377,6 +379,29 @@ conn_reclaim(struct conn *c)
 	c->c_linger = 0;
 }
 
+/*
+ * Close c, but not before what is queued for it has been written (what
+ * conn_reclaim() does for an idle connection): freeing it would drop
+ * responses already promised. With nothing queued it closes at once (-1:
+ * the caller must not touch c); else it goes on as after a final
+ * response, without lingering and bounded by the write timeout (0).
+ */
+static int
+conn_close_flushed(struct conn *c, const char *why)
+{
+	if (evbuffer_get_length(conn_out(c)) == 0) {
+		conn_close(c, why);
+		return (-1);
+	}
+	log_debug("conn %llu: %s: closing once written: %s",
+	    (unsigned long long)c->c_id, c->c_addr, why);
+	conn_set_idle(c, 0);
+	evtimer_del(&c->c_timer);
+	c->c_state = CONN_CLOSING;
+	c->c_linger = 0;
+	return (0);
+}
+
 /* Graceful shutdown: drop what has not asked for anything yet. */
 void
 conn_shutdown(struct conn *c)
@@ -425,10 +450,9 @@ conn_process(struct conn *c)
 		if (c->c_state == CONN_IDLE_NEW ||
 		    c->c_state == CONN_IDLE_KEEPALIVE) {
 			if (evbuffer_get_length(in) == 0) {
-				if (c->c_eof) {
-					conn_close(c, "client closed");
-					return (-1);
-				}
+				if (c->c_eof)
+					return (conn_close_flushed(c,
+					    "client closed"));
 				return (0);
 			}
 			/* First byte of a request: its head deadline starts. */
@@ -442,10 +466,9 @@ conn_process(struct conn *c)
 
 		switch (http_parse(&c->c_req, in)) {
 		case HTTP_NEED_MORE:
-			if (c->c_eof) {
-				conn_close(c, "client closed mid-request");
-				return (-1);
-			}
+			if (c->c_eof)
+				return (conn_close_flushed(c,
+				    "client closed mid-request"));
 			return (0);
 		case HTTP_ERROR:
 			conn_error(c, c->c_req.r_status, c->c_req.r_error);
@@ -724,7 +747,9 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 		conn_close(c, "no request within header_timeout");
 		break;
 	case CONN_IDLE_KEEPALIVE:
-		conn_close(c, "keep-alive timeout");
+		/* Idle since its last response was queued, not written:
+		 * a slow reader still gets it (write_timeout bounds that). */
+		(void)conn_close_flushed(c, "keep-alive timeout");
 		break;
 	case CONN_READING:
 		conn_error(c, 408, "request head timeout");
