@@ -3,14 +3,15 @@
  * connection code (server/conn.c) through a socket, and what comes back
  * is checked against what the requests asked for.
  *
- * Why a socketpair and not a bufferevent_pair: conn.c makes its own
- * socket bufferevent from the descriptor conn_new() is given, writes
- * responses with evbuffer_write() on that descriptor and shuts it down
- * for the lingering close. One end of socketpair(AF_UNIX, SOCK_STREAM)
- * goes to conn_new() on a real worker (worker_init(), as the daemon makes
- * them), so every line of conn.c runs as it does in hellod; the harness
- * is the client on the other end, and turns the worker's loop with
- * EVLOOP_NONBLOCK until nothing moves.
+ * Why a socketpair and not a bufferevent_pair: conn.c works on the
+ * descriptor conn_new() is given: it read()s it itself, makes a socket
+ * bufferevent on it only for what it cannot write at once, writes with
+ * evbuffer_write() and shuts it down for the lingering close; none of
+ * that runs over a bufferevent_pair. One end of socketpair(AF_UNIX,
+ * SOCK_STREAM) goes to conn_new() on a real worker (worker_init(), as the
+ * daemon makes them), so every line of conn.c runs as it does in hellod;
+ * the harness is the client on the other end, and turns the worker's loop
+ * with EVLOOP_NONBLOCK until nothing moves.
  *
  * Time is the harness's: every timeout in the configs is an hour, and a
  * timer "expires" when the harness makes it active (event_active()) while
@@ -47,7 +48,6 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -67,7 +67,8 @@
 
 #define FUZZ_CONN_NCONF		4
 #define FUZZ_CONN_SETTLE_MAX	100000	/* loop turns before "busy" */
-#define FUZZ_CONN_END_MAX	64	/* end-phase steps before "stuck" */
+#define FUZZ_CONN_END_STEPS	8	/* end-phase steps, beyond one per
+					   expected response, before "stuck" */
 #define FUZZ_CONN_SNDBUF	4096	/* server send buffer, slow reader */
 
 /* Long timeouts: only the harness makes timers expire. */
@@ -367,9 +368,9 @@ static void
 fuzz_conn_finish(struct fuzz_conn_run *run)
 {
 	struct conn	*c;
-	int		 i;
+	size_t		 i;
 
-	for (i = 0; i < FUZZ_CONN_END_MAX; i++) {
+	for (i = 0; i < run->cr_nexp + FUZZ_CONN_END_STEPS; i++) {
 		fuzz_conn_settle(run, 1);
 		if ((c = fuzz_conn_get(run)) == NULL)
 			break;
@@ -425,8 +426,8 @@ fuzz_conn_check(struct fuzz_conn_run *run)
 	struct fuzz_conn_exp		 ex408;
 	struct worker			*w = &run->cr_env->ce_w;
 	const char			*buf, *line, *v, *conn;
-	size_t				 len, off = 0, ll, vl, i, nclen, connlen;
-	size_t				 expected;
+	size_t				 len, off = 0, ll, vl, i, nclen;
+	size_t				 connlen, expected;
 	unsigned long			 clen = 0;
 	int				 strict, status, ndate, nserver, ntype;
 	int				 nallow;
@@ -503,7 +504,8 @@ fuzz_conn_check(struct fuzz_conn_run *run)
 				nallow++;
 			else if ((v = fuzz_conn_header(line, ll, "Connection",
 			    &vl)) != NULL) {
-				FUZZ_CHECK(conn == NULL, "two Connection fields");
+				FUZZ_CHECK(conn == NULL,
+				    "two Connection fields");
 				conn = v;
 				connlen = vl;
 			} else
