@@ -226,9 +226,10 @@ conn_eof(struct conn *c)
 		conn_close(c, "done");
 		break;
 	case CONN_WRITING:
+		break;			/* requests already in are answered
+					   (conn_respond), then it closes */
 	case CONN_CLOSING:
-		c->c_close = 1;		/* finish writing, then close */
-		break;
+		break;			/* finish writing, then close */
 	}
 }
 
@@ -597,9 +598,14 @@ conn_respond(struct conn *c, const struct page *p, int close_after)
 	const char		*connection = NULL;
 	size_t			 bytes;
 
-	/* While accepting is paused at max_connections, a finished
-	 * connection gives its slot to whoever waits in the backlog. */
-	if (c->c_close || c->c_eof || w->w_stopping ||
+	/*
+	 * While accepting is paused at max_connections, a finished
+	 * connection gives its slot to whoever waits in the backlog. A
+	 * client that has shut its side gets answers to every request it
+	 * sent before that, the last with Connection: close.
+	 */
+	if (c->c_close || w->w_stopping ||
+	    (c->c_eof && evbuffer_get_length(conn_in(c)) == 0) ||
 	    atomic_load_explicit(&w->w_srv->s_limited,
 	    memory_order_relaxed) ||
 	    cf->cf_keepalive_timeout == 0 ||

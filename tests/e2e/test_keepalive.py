@@ -2,6 +2,7 @@
 """Keep-alive and pipelining."""
 
 import os
+import socket
 import sys
 import time
 
@@ -187,6 +188,32 @@ def pipelining_slow_reader():
                 raise ht.TestFailure('pipelined response %d of %d: %s' % (i + 1, n, e))
         c.request('GET', '/nope')
         ht.check_page(c.read_response(), 404, NOTFOUND)
+
+
+@run.case
+def pipelining_then_half_close():
+    # 3000 pipelined requests, then the client shuts its sending side:
+    # everything it sent is answered, in order, and then hellod closes
+    # (whether the last response says Connection: close depends on when
+    # hellod reads the EOF; none before it may).
+    # The client reads nothing for a while, with a small receive buffer,
+    # so hellod reads the last requests and the EOF while it still has
+    # responses to write.
+    s = server()
+    n = 3000
+    with s.conn(timeout=10, rcvbuf=4096) as c:
+        c.send(b''.join(ht.build_request('GET', '/' if i % 3 else '/nope') for i in range(n)))
+        c.sock.shutdown(socket.SHUT_WR)
+        time.sleep(0.5)
+        for i in range(n):
+            try:
+                r = c.read_response()
+                ht.check_page(r, 200 if i % 3 else 404, HELLO if i % 3 else NOTFOUND)
+            except ht.TestFailure as e:
+                raise ht.TestFailure('response %d of %d after the half-close: %s' % (i + 1, n, e))
+            check(i == n - 1 or 'close' not in r.connection_tokens(),
+                  'response %d of %d: Connection: %s' % (i + 1, n, r.header('Connection')))
+        c.expect_closed(3, 'after the last response')
 
 
 @run.case
