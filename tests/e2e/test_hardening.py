@@ -9,10 +9,11 @@ some other way instead of being waved through:
                              _FORTIFY_SOURCE out on purpose and said why
                              (HELLOD_FORTIFY=off:..., --enable-sanitizers or
                              no -O).
-  Stack clash protection     hardening-check looks for the probing loop that
-                             gcc emits only for frames over a page or for
-                             alloca/VLAs; hellod has none, so it says
-                             "unknown". Then every server/*.c compile unit's
+  Stack clash protection     hardening-check (devscripts 2.23) looks for one
+                             probing-loop sequence that gcc 12 does not emit:
+                             even a 100 KiB frame built with
+                             -fstack-clash-protection is "unknown" to it. So
+                             on "unknown" every server/*.c compile unit's
                              DW_AT_producer (gcc records its switches with -g)
                              must list -fstack-clash-protection.
   Control flow integrity     the IBT/SHSTK note survives linking only if every
