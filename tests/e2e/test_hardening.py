@@ -102,7 +102,7 @@ def producers(path):
             cur = {}
         elif cur is not None:
             m = re.search(r'DW_AT_(producer|name)\s*:\s*'
-                          r'(?:\(indirect [^)]*\):\s*)?(.*)$', line)
+                          r'(?:\((?:indirect|indexed) [^)]*\):\s*)?(.*)$', line)
             if m:
                 cur[m.group(1)] = m.group(2).strip()
                 if 'name' in cur and 'producer' in cur:
