@@ -256,8 +256,12 @@ systemd_is_socket_inet(int fd)
 		return (-errno);
 	if (!listening)
 		return (0);
+	/* An unbound socket's address is unspecified, maybe empty. */
+	memset(&ss, 0, sizeof ss);
 	len = sizeof ss;
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
 		return (-errno);
+	if (len < sizeof ss.ss_family)
+		return (0);
 	return (ss.ss_family == AF_INET || ss.ss_family == AF_INET6);
 }
