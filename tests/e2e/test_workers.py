@@ -33,6 +33,14 @@ def tasks(pid):
     return sorted(int(t) for t in os.listdir('/proc/%d/task' % pid))
 
 
+def ready_tasks(s):
+    """The thread ids of server s once it has logged "ready" (the Server
+    is up as soon as it listens, before the worker threads are started)."""
+    check(s.wait_stderr(re.compile(r'ready: \d+ listener\(s\)'), 5),
+          'no "ready:" line: %s' % s.stderr_tail())
+    return tasks(s.pid)
+
+
 def workers_seen(text):
     """{worker index: number of access lines} in a log text."""
     seen = {}
@@ -71,7 +79,7 @@ def check_all_hello(results, what):
 @run.case
 def thread_count():
     with ht.Server(options={'workers': '4'}) as s:
-        t = tasks(s.pid)
+        t = ready_tasks(s)
         ht.note('workers = 4: %d threads' % len(t))
         check_eq(len(t), 5, 'threads of hellod with workers = 4 (main + 4)')
         check(s.wait_stderr(re.compile(r'ready: 1 listener\(s\), 4 worker\(s\)'), 2),
@@ -79,10 +87,10 @@ def thread_count():
         check_eq(s.stderr_text().count('listening on'), 1,
                  '"listening on" lines (one per address, not per worker)')
     with ht.Server(options={'workers': '1'}) as s:
-        check_eq(len(tasks(s.pid)), 2, 'threads of hellod with workers = 1')
+        check_eq(len(ready_tasks(s)), 2, 'threads of hellod with workers = 1')
     ncpu = os.cpu_count() or 1
     with ht.Server() as s:
-        check_eq(len(tasks(s.pid)), 1 + min(ncpu, 256),
+        check_eq(len(ready_tasks(s)), 1 + min(ncpu, 256),
                  'threads with the default workers = auto on %d CPU(s)' % ncpu)
 
 
