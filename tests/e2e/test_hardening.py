@@ -14,7 +14,8 @@ some other way instead of being waved through:
                              even a 100 KiB frame built with
                              -fstack-clash-protection is "unknown" to it. So
                              on "unknown" every server/*.c compile unit's
-                             DW_AT_producer (gcc records its switches with -g)
+                             DW_AT_producer (gcc records its switches with -g,
+                             clang with configure's -grecord-command-line)
                              must list -fstack-clash-protection.
   Control flow integrity     the IBT/SHSTK note survives linking only if every
                              input has it, and Debian 12's glibc crt files
