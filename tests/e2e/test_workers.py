@@ -33,6 +33,15 @@ def tasks(pid):
     return sorted(int(t) for t in os.listdir('/proc/%d/task' % pid))
 
 
+def fd_ino(pid, fd):
+    """The inode of pid's descriptor fd, None if it was closed meanwhile (a
+    connection's, say, between listing /proc/PID/fd and looking at it)."""
+    try:
+        return os.stat('/proc/%d/fd/%s' % (pid, fd)).st_ino
+    except FileNotFoundError:
+        return None
+
+
 def ready_tasks(s):
     """The thread ids of server s once it has logged "ready" (the Server
     is up as soon as it listens, before the worker threads are started)."""
@@ -323,7 +332,7 @@ def socket_activation_with_two_workers():
         # fd 3 and one dup() of it: the same socket, twice
         ino = os.stat('/proc/%d/fd/3' % a.pid).st_ino
         same = [fd for fd in os.listdir('/proc/%d/fd' % a.pid)
-                if os.stat('/proc/%d/fd/%s' % (a.pid, fd)).st_ino == ino]
+                if fd_ino(a.pid, fd) == ino]
         check_eq(len(same), 2, 'descriptors of the passed socket (fd 3 + one dup)')
         check_eq(a.log().count('listening on %s:%d (socket-activated fd 3)' % (ht.HOST, port)),
                  1, '"listening on" lines')
