@@ -225,11 +225,9 @@ conn_eof(struct conn *c)
 	case CONN_LINGERING:
 		conn_close(c, "done");
 		break;
-	case CONN_WRITING:
-		break;			/* requests already in are answered
-					   (conn_respond), then it closes */
-	case CONN_CLOSING:
-		break;			/* finish writing, then close */
+	case CONN_WRITING:	/* conn_respond answers those, then closes */
+	case CONN_CLOSING:	/* finish writing, then close */
+		break;
 	}
 }
 
