@@ -212,6 +212,22 @@ def hellod_cmd(args=()):
     return WRAPPER + [hellod_path()] + list(args)
 
 
+def make_install(destdir):
+    """`make install DESTDIR=destdir` of this build tree (destdir emptied
+    first); a TestFailure with make's output if it fails."""
+    shutil.rmtree(destdir, ignore_errors=True)
+    # A make started from a test must not talk to the outer make's jobserver.
+    env = {k: v for k, v in os.environ.items()
+           if k not in ('MAKEFLAGS', 'MFLAGS', 'MAKELEVEL', 'DESTDIR')}
+    p = subprocess.run([os.environ.get('HELLOD_MAKE') or 'make', '-C', BUILDDIR, 'install',
+                        'DESTDIR=' + destdir],
+                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, errors='replace',
+                       timeout=120, env=env)
+    check(p.returncode == 0, 'make install DESTDIR=%s failed (rc %d):\n%s'
+          % (destdir, p.returncode, p.stdout[-3000:]))
+
+
 def run_hellod(args, timeout=10, **kw):
     """Run hellod with args to completion; returns CompletedProcess (text)."""
     return subprocess.run(hellod_cmd(args), stdin=subprocess.DEVNULL,

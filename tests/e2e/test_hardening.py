@@ -47,7 +47,6 @@ run = ht.Runner('test_hardening', script_timeout=300, case_timeout=150)
 ART = os.path.join(ht.BUILDDIR, 'tests', 'e2e', 'artifacts')
 DESTDIR = os.path.join(ART, 'hardening-destdir')
 SCRATCH = os.path.join(ART, 'hardening-scratch')
-MAKE = os.environ.get('HELLOD_MAKE') or 'make'
 SBINDIR = os.environ.get('HELLOD_SBINDIR', '')
 CC = shlex.split(os.environ.get('HELLOD_CC') or 'cc')
 # yes / cflags / off:WHY / disabled: what configure did about _FORTIFY_SOURCE.
@@ -195,16 +194,7 @@ def install():
     if 'installed' in _cache:
         return _cache['installed']
     check(SBINDIR != '', 'HELLOD_SBINDIR not set: run through make check')
-    shutil.rmtree(DESTDIR, ignore_errors=True)
-    # A make started from a test must not talk to the outer make's jobserver.
-    env = {k: v for k, v in os.environ.items()
-           if k not in ('MAKEFLAGS', 'MFLAGS', 'MAKELEVEL', 'DESTDIR')}
-    p = subprocess.run([MAKE, '-C', ht.BUILDDIR, 'install', 'DESTDIR=' + DESTDIR],
-                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, text=True, errors='replace',
-                       timeout=120, env=env)
-    check(p.returncode == 0, 'make install DESTDIR=%s failed (rc %d):\n%s'
-          % (DESTDIR, p.returncode, p.stdout[-3000:]))
+    ht.make_install(DESTDIR)
     path = os.path.normpath(DESTDIR + '/' + SBINDIR + '/hellod')
     check(os.path.isfile(path), 'make install put no hellod at %s' % path)
     _cache['installed'] = path

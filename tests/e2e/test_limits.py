@@ -6,7 +6,6 @@ flooding the log, and serving resumes once descriptors are free again."""
 
 import os
 import resource
-import socket
 import sys
 import time
 

@@ -9,7 +9,6 @@ import os
 import random
 import re
 import signal
-import socket
 import sys
 import threading
 import time
@@ -368,7 +367,7 @@ def exchange(c, path):
         return 'none', 'send: %s' % e.strerror
     try:
         return 'full', c.read_response()
-    except (ConnectionResetError, ConnectionAbortedError) as e:
+    except (ConnectionResetError, ConnectionAbortedError):
         if c.buf:
             return 'partial', 'reset after %d bytes' % len(c.buf)
         return 'none', 'reset'

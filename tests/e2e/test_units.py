@@ -27,7 +27,6 @@ MAX_EXPOSURE = 1.0      # the issue's bar: "SAFE" and at most 1.0
 ART = os.path.join(ht.BUILDDIR, 'tests', 'e2e', 'artifacts')
 DESTDIR = os.path.join(ART, 'units-destdir')
 SCRATCH = os.path.join(ART, 'units-verify')
-MAKE = os.environ.get('HELLOD_MAKE') or 'make'
 SBINDIR = os.environ.get('HELLOD_SBINDIR', '')
 SYSCONFDIR = os.environ.get('HELLOD_SYSCONFDIR', '')
 UNITDIR = os.environ.get('HELLOD_UNITDIR')
@@ -50,16 +49,7 @@ def install():
         raise ht.Skip('HELLOD_UNITDIR/HELLOD_SBINDIR/HELLOD_SYSCONFDIR not set: run through make check')
     if UNITDIR == '':
         raise ht.Skip('configured with --with-systemdsystemunitdir=no: no units are installed')
-    shutil.rmtree(DESTDIR, ignore_errors=True)
-    # A make started from a test must not talk to the outer make's jobserver.
-    env = {k: v for k, v in os.environ.items()
-           if k not in ('MAKEFLAGS', 'MFLAGS', 'MAKELEVEL', 'DESTDIR')}
-    p = subprocess.run([MAKE, '-C', ht.BUILDDIR, 'install', 'DESTDIR=' + DESTDIR],
-                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, text=True, errors='replace',
-                       timeout=120, env=env)
-    check(p.returncode == 0, 'make install DESTDIR=%s failed (rc %d):\n%s'
-          % (DESTDIR, p.returncode, p.stdout[-3000:]))
+    ht.make_install(DESTDIR)
     _installed.update(
         service=inside(UNITDIR + '/hellod.service'),
         socket=inside(UNITDIR + '/hellod.socket'),

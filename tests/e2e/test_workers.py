@@ -13,7 +13,6 @@ import ctypes
 import os
 import re
 import signal
-import socket
 import sys
 import threading
 import time

@@ -15,7 +15,6 @@ arenas' layout differs a little from round to round).
 """
 
 import os
-import socket
 import sys
 import time
 
