@@ -360,28 +360,18 @@ conn_close(struct conn *c, const char *why)
 }
 
 /*
- * At max_connections: give up an idle keep-alive connection. One whose
- * last response is still queued in its bufferevent is closed once that
- * is written: bufferevent_free() would drop it.
+ * At max_connections: give up an idle keep-alive connection, once its
+ * last response, if still queued, is written.
  */
 void
 conn_reclaim(struct conn *c)
 {
-	if (c->c_bev == NULL ||
-	    evbuffer_get_length(bufferevent_get_output(c->c_bev)) == 0) {
-		conn_close(c, "idle, closed for a new connection");
-		return;
-	}
-	conn_set_idle(c, 0);
-	evtimer_del(&c->c_timer);
-	c->c_state = CONN_CLOSING;
-	c->c_linger = 0;
+	(void)conn_close_flushed(c, "idle, closed for a new connection");
 }
 
 /*
- * Close c, but not before what is queued for it has been written (what
- * conn_reclaim() does for an idle connection): freeing it would drop
- * responses already promised. With nothing queued it closes at once (-1:
+ * Close c, but not before what is queued for it has been written: freeing
+ * it would drop responses already promised. With nothing queued it closes at once (-1:
  * the caller must not touch c); else it goes on as after a final
  * response, without lingering and bounded by the write timeout (0).
  */

@@ -344,7 +344,7 @@ struct conn {
 	struct event		 c_rev;		/* reads, for the conn's life */
 	struct event		 c_timer;	/* header, idle, sleep, linger */
 	enum conn_state		 c_state;
-	int			 c_idle;	/* on s_idle list */
+	int			 c_idle;	/* on w_idle list */
 	int			 c_close;	/* close after this response */
 	int			 c_eof;		/* client shut its write side */
 	int			 c_linger;	/* lingering close wanted */
