@@ -48,6 +48,9 @@ static const struct config_key config_table[] = {
 	{ "max_header_size", CONF_SIZE, 256, 1024 * 1024, "8KiB",
 	  OFF(cf_max_header_size),
 	  "largest request head; 431 (414 for the request line) above it" },
+	{ "metrics_listen", CONF_ADDR, 0, 0, "-", OFF(cf_metrics),
+	  "address:port of a separate listener answering GET /metrics "
+	  "(Prometheus); unset (-), none; needs a restart" },
 	{ "root", CONF_PATH, 0, 0, HELLOD_ROOT, OFF(cf_root),
 	  "directory holding hello.html and 404.html; relative to the "
 	  "config file's directory" },
@@ -56,6 +59,10 @@ static const struct config_key config_table[] = {
 	  "on SIGTERM, how long in-flight requests may take to finish" },
 	{ "sleep", CONF_DURATION, 0, HOUR_MS, "5s", OFF(cf_sleep),
 	  "how long GET /sleep waits before answering" },
+	{ "stall_warn", CONF_DURATION, 0, HOUR_MS, "100ms",
+	  OFF(cf_stall_warn),
+	  "warn when a worker's event loop runs a timer this late (a "
+	  "stall); 0 disables the check" },
 	{ "user", CONF_USER, 0, 0, "-", OFF(cf_user),
 	  "started as root, serve as this account (root: stay root); "
 	  "unset (-), refuse to run as root" },
@@ -358,13 +365,25 @@ config_resolve(const char *cfpath, const char *path)
 	return (out);
 }
 
+/* Free a single address (metrics_listen); NULL is fine. */
+static void
+config_free_addr(struct listen_addr *la)
+{
+	if (la != NULL) {
+		free(la->la_text);
+		free(la);
+	}
+}
+
 /* Set one key from its text value; report errors against p. */
 static int
 config_set(struct config_parse *p, struct config *cf,
     const struct config_key *k, const char *value)
 {
-	uint64_t	 v, *dst = (uint64_t *)(void *)((char *)cf + k->k_offset);
-	char		*cause = NULL, *path, *name;
+	uint64_t		 v, *dst = (uint64_t *)(void *)((char *)cf +
+				     k->k_offset);
+	struct listen_addr	*la = NULL;
+	char			*cause = NULL, *path, *name;
 
 	switch (k->k_type) {
 	case CONF_DURATION:
@@ -471,6 +490,18 @@ config_set(struct config_parse *p, struct config *cf,
 		cf->cf_user = name;
 		cf->cf_user_line = p->p_line;
 		break;
+	case CONF_ADDR:
+		if ((la = calloc(1, sizeof *la)) == NULL ||
+		    config_parse_listen(value, la, &cause) == -1) {
+			config_error(p, "%s: %s", k->k_name,
+			    cause != NULL ? cause : "out of memory");
+			free(cause);
+			free(la);
+			return (-1);
+		}
+		config_free_addr(cf->cf_metrics);
+		cf->cf_metrics = la;
+		break;
 	case CONF_LISTEN:
 		if (!p->p_listen_set) {
 			/* The first listen line replaces the default. */
@@ -502,6 +533,12 @@ config_set_default(struct config *cf, const struct config_key *k)
 		free(cf->cf_root);
 		return ((cf->cf_root = strdup(k->k_default)) == NULL ? -1 : 0);
 	}
+	if (k->k_type == CONF_ADDR) {
+		/* "-": not set. */
+		config_free_addr(cf->cf_metrics);
+		cf->cf_metrics = NULL;
+		return (0);
+	}
 	if (k->k_type == CONF_USER) {
 		/* "-": not set. */
 		free(cf->cf_user);
@@ -524,6 +561,7 @@ config_free(struct config *cf)
 	for (i = 0; i < cf->cf_nlisten; i++)
 		free(cf->cf_listen[i].la_text);
 	free(cf->cf_listen);
+	config_free_addr(cf->cf_metrics);
 	free(cf->cf_root);
 	free(cf->cf_user);
 	free(cf->cf_path);
@@ -768,6 +806,37 @@ config_same_listen(const struct config *a, const struct config *b)
 			return (0);
 	}
 	return (1);
+}
+
+/* Whether two configs name the same metrics_listen (or both none). */
+int
+config_same_metrics(const struct config *a, const struct config *b)
+{
+	if (a->cf_metrics == NULL || b->cf_metrics == NULL)
+		return (a->cf_metrics == b->cf_metrics);
+	return (a->cf_metrics->la_len == b->cf_metrics->la_len &&
+	    memcmp(&a->cf_metrics->la_ss, &b->cf_metrics->la_ss,
+	    a->cf_metrics->la_len) == 0);
+}
+
+/* Make dst's metrics_listen src's (a deep copy). */
+int
+config_copy_metrics(struct config *dst, const struct config *src)
+{
+	struct listen_addr	*la = NULL;
+
+	if (src->cf_metrics != NULL) {
+		if ((la = malloc(sizeof *la)) == NULL)
+			return (-1);
+		*la = *src->cf_metrics;
+		if ((la->la_text = strdup(src->cf_metrics->la_text)) == NULL) {
+			free(la);
+			return (-1);
+		}
+	}
+	config_free_addr(dst->cf_metrics);
+	dst->cf_metrics = la;
+	return (0);
 }
 
 /* Make dst listen where src does (a deep copy of src's addresses). */

@@ -57,6 +57,8 @@ static void	conn_read_cb(evutil_socket_t, short, void *);
 static void	conn_write_cb(struct bufferevent *, void *);
 static void	conn_event_cb(struct bufferevent *, short, void *);
 static void	conn_timer_cb(evutil_socket_t, short, void *);
+static void	conn_sent_cb(struct evbuffer *,
+		    const struct evbuffer_cb_info *, void *);
 static struct evbuffer *conn_in(struct conn *);
 static struct evbuffer *conn_out(struct conn *);
 static int	conn_read(struct conn *);
@@ -72,7 +74,9 @@ static void	conn_respond(struct conn *, const struct page *, int);
 static void	conn_error(struct conn *, int, const char *);
 static void	conn_after_response(struct conn *);
 static int	conn_linger(struct conn *);
-static int	conn_close_flushed(struct conn *, const char *);
+static int	conn_close_flushed(struct conn *, enum stats_close,
+		    const char *);
+static enum stats_close conn_errno_reason(int);
 static void	conn_set_idle(struct conn *, int);
 
 /* Monotonic milliseconds, for request durations. */
@@ -113,6 +117,8 @@ conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 
 	TAILQ_INSERT_TAIL(&w->w_conns, c, c_entry);
 	c->c_state = CONN_IDLE_NEW;
+	c->c_route = STATS_ROUTE_OTHER;
+	stats_add(&w->w_stats.st_accepted, 1);
 	evtimer_add(&c->c_timer, w->w_tv_header);
 	log_debug("conn %llu: accepted from %s", (unsigned long long)c->c_id,
 	    c->c_addr);
@@ -174,7 +180,7 @@ conn_read(struct conn *c)
 		if (evbuffer_reserve_space(in, HELLOD_READ_MAX, &v, 1) != 1) {
 			if (c->c_bev != NULL)
 				evbuffer_freeze(in, 0);
-			conn_close(c, "out of memory");
+			conn_close(c, STATS_CLOSE_ERROR, "out of memory");
 			return (-1);
 		}
 		n = read(c->c_fd, v.iov_base, HELLOD_READ_MAX);
@@ -187,13 +193,14 @@ conn_read(struct conn *c)
 	    errno == EINTR))
 		return (0);
 	if (n == -1) {
-		conn_close(c, strerror(errno));
+		conn_close(c, conn_errno_reason(errno), strerror(errno));
 		return (-1);
 	}
 	if (n == 0) {
 		conn_eof(c);
 		return (-1);
 	}
+	stats_add(&c->c_w->w_stats.st_bytes_in, (uint64_t)n);
 	if (in == NULL) {
 		if (c->c_state == CONN_CLOSING)
 			c->c_linger = 1;	/* the client is still sending */
@@ -220,10 +227,11 @@ conn_eof(struct conn *c)
 		break;
 	case CONN_SLEEPING:
 		/* Earlier responses still queued are written first. */
-		(void)conn_close_flushed(c, "client gone during sleep");
+		(void)conn_close_flushed(c, STATS_CLOSE_GONE,
+		    "client gone during sleep");
 		break;
 	case CONN_LINGERING:
-		conn_close(c, "done");
+		conn_close(c, c->c_reason, "done");
 		break;
 	case CONN_WRITING:	/* conn_respond answers those, then closes */
 	case CONN_CLOSING:	/* finish writing, then close */
@@ -267,13 +275,19 @@ conn_keep(struct conn *c)
 			return (0);
 		c->c_bev = bufferevent_socket_new(w->w_base, c->c_fd, 0);
 		if (c->c_bev == NULL) {
-			conn_close(c, "out of memory");
+			conn_close(c, STATS_CLOSE_ERROR, "out of memory");
 			return (-1);
 		}
 		worker_ms_tv(w->w_cf->cf_write_timeout, &wtv);
 		bufferevent_set_timeouts(c->c_bev, NULL, &wtv);
 		bufferevent_setcb(c->c_bev, NULL, conn_write_cb, conn_event_cb,
 		    c);
+		/* What leaves its output is counted as sent there. */
+		if (evbuffer_add_cb(bufferevent_get_output(c->c_bev),
+		    conn_sent_cb, c) == NULL) {
+			conn_close(c, STATS_CLOSE_ERROR, "out of memory");
+			return (-1);
+		}
 		bufferevent_disable(c->c_bev, EV_READ | EV_WRITE);
 	}
 	in = bufferevent_get_input(c->c_bev);
@@ -288,6 +302,18 @@ conn_keep(struct conn *c)
 		bufferevent_enable(c->c_bev, EV_WRITE);
 	}
 	return (0);
+}
+
+/* Bytes left a bufferevent's output: written to the socket. */
+static void
+conn_sent_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)buf;
+	if (info->n_deleted > 0)
+		stats_add(&c->c_w->w_stats.st_bytes_out, info->n_deleted);
 }
 
 /* Give back c's bufferevent if nothing is left in it. */
@@ -311,6 +337,7 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	worker_doing(c->c_w, "reading from a connection", c->c_id);
 	if (conn_read(c) != 1)
 		return;
 	switch (c->c_state) {
@@ -336,12 +363,15 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
  * The caller must not touch c afterwards.
  */
 void
-conn_close(struct conn *c, const char *why)
+conn_close(struct conn *c, enum stats_close reason, const char *why)
 {
 	struct worker	*w = c->c_w;
 
 	log_debug("conn %llu: %s: closed: %s", (unsigned long long)c->c_id,
 	    c->c_addr, why);
+	if (c->c_state == CONN_SLEEPING)
+		stats_sub(&w->w_stats.st_sleeping, 1);
+	stats_add(&w->w_stats.st_closed[reason], 1);
 	TAILQ_REMOVE(&w->w_conns, c, c_entry);
 	conn_set_idle(c, 0);
 	evtimer_del(&c->c_timer);
@@ -359,6 +389,14 @@ conn_close(struct conn *c, const char *why)
 	worker_conn_closed(w);
 }
 
+/* Why a read or write failing with err ends a connection. */
+static enum stats_close
+conn_errno_reason(int err)
+{
+	return (err == ECONNRESET || err == EPIPE || err == ETIMEDOUT ?
+	    STATS_CLOSE_GONE : STATS_CLOSE_ERROR);
+}
+
 /*
  * At max_connections: give up an idle keep-alive connection, once its
  * last response, if still queued, is written.
@@ -366,7 +404,8 @@ conn_close(struct conn *c, const char *why)
 void
 conn_reclaim(struct conn *c)
 {
-	(void)conn_close_flushed(c, "idle, closed for a new connection");
+	(void)conn_close_flushed(c, STATS_CLOSE_RECLAIMED,
+	    "idle, closed for a new connection");
 }
 
 /*
@@ -376,14 +415,17 @@ conn_reclaim(struct conn *c)
  * response, without lingering and bounded by the write timeout (0).
  */
 static int
-conn_close_flushed(struct conn *c, const char *why)
+conn_close_flushed(struct conn *c, enum stats_close reason, const char *why)
 {
 	if (evbuffer_get_length(conn_out(c)) == 0) {
-		conn_close(c, why);
+		conn_close(c, reason, why);
 		return (-1);
 	}
+	c->c_reason = reason;
 	log_debug("conn %llu: %s: closing once written: %s",
 	    (unsigned long long)c->c_id, c->c_addr, why);
+	if (c->c_state == CONN_SLEEPING)
+		stats_sub(&c->c_w->w_stats.st_sleeping, 1);
 	conn_set_idle(c, 0);
 	evtimer_del(&c->c_timer);
 	c->c_state = CONN_CLOSING;
@@ -398,12 +440,13 @@ conn_shutdown(struct conn *c)
 	switch (c->c_state) {
 	case CONN_IDLE_NEW:
 	case CONN_IDLE_KEEPALIVE:
-		conn_close(c, "shutdown");
+		conn_close(c, STATS_CLOSE_SHUTDOWN, "shutdown");
 		break;
 	case CONN_READING:
 	case CONN_SLEEPING:
 	case CONN_WRITING:
 		c->c_close = 1;		/* answer, then close */
+		c->c_reason = STATS_CLOSE_SHUTDOWN;
 		break;
 	case CONN_CLOSING:
 	case CONN_LINGERING:
@@ -441,7 +484,7 @@ conn_process(struct conn *c)
 			if (evbuffer_get_length(in) == 0) {
 				if (c->c_eof)
 					return (conn_close_flushed(c,
-					    "client closed"));
+					    c->c_reason, "client closed"));
 				return (0);
 			}
 			/* First byte of a request: its head deadline starts. */
@@ -457,6 +500,7 @@ conn_process(struct conn *c)
 		case HTTP_NEED_MORE:
 			if (c->c_eof)
 				return (conn_close_flushed(c,
+				    STATS_CLOSE_GONE,
 				    "client closed mid-request"));
 			return (0);
 		case HTTP_ERROR:
@@ -501,10 +545,13 @@ conn_run(struct conn *c)
 			evbuffer_unfreeze(out, 1);
 		n = evbuffer_write(out, c->c_fd);
 		if (c->c_bev != NULL)
-			evbuffer_freeze(out, 1);
+			evbuffer_freeze(out, 1);	/* conn_sent_cb counts */
+		else if (n > 0)
+			stats_add(&c->c_w->w_stats.st_bytes_out, (uint64_t)n);
 		if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK &&
 		    errno != EINTR) {
-			conn_close(c, strerror(errno));
+			conn_close(c, conn_errno_reason(errno),
+			    strerror(errno));
 			return (-1);
 		}
 		if (evbuffer_get_length(out) > 0) {
@@ -557,10 +604,14 @@ conn_request(struct conn *c)
 	path = http_path(&c->c_req, &len);
 	id = route_match(c->c_req.r_method, path, len);
 	if (id == ROUTE_SLEEP) {
+		c->c_route = STATS_ROUTE_SLEEP;
 		c->c_state = CONN_SLEEPING;
+		stats_add(&w->w_stats.st_sleeping, 1);
 		evtimer_add(&c->c_timer, w->w_tv_sleep);
 		return;
 	}
+	if (id == ROUTE_HELLO)
+		c->c_route = STATS_ROUTE_HELLO;
 	conn_respond(c, pages_get(w->w_pages, route_page(id)), 0);
 }
 
@@ -570,6 +621,9 @@ conn_error(struct conn *c, int status, const char *why)
 {
 	log_debug("conn %llu: %s: %d: %s", (unsigned long long)c->c_id,
 	    c->c_addr, status, why != NULL ? why : "error");
+	if (c->c_reason != STATS_CLOSE_SHUTDOWN)
+		c->c_reason = status == 408 ? STATS_CLOSE_TIMEOUT :
+		    STATS_CLOSE_ERROR;
 	conn_respond(c, pages_for_status(c->c_w->w_pages, status), 1);
 }
 
@@ -585,6 +639,7 @@ conn_respond(struct conn *c, const struct page *p, int close_after)
 	struct evbuffer		*out = conn_out(c);
 	const char		*connection = NULL;
 	size_t			 bytes;
+	double			 ms;
 
 	/*
 	 * While accepting is paused at max_connections, a finished
@@ -615,11 +670,14 @@ conn_respond(struct conn *c, const struct page *p, int close_after)
 	bytes = page_write(out, p, c->c_req.r_method == HTTP_M_HEAD,
 	    worker_date(w), connection);
 
+	ms = conn_now_ms() - c->c_start_ms;
+	stats_request(&w->w_stats, c->c_route, p->p_status,
+	    ms > 0 ? (uint64_t)(ms * 1000.0) : 0);
+	c->c_route = STATS_ROUTE_OTHER;
 	if (cf->cf_access_log) {
 		log_access("%s \"%s\" %d %zu %.2fms w=%u", c->c_addr,
 		    c->c_req.r_line != NULL ? c->c_req.r_line : "-",
-		    p->p_status, bytes, conn_now_ms() - c->c_start_ms,
-		    w->w_index);
+		    p->p_status, bytes, ms, w->w_index);
 	}
 
 	if (close_after) {
@@ -684,11 +742,11 @@ conn_linger(struct conn *c)
 	struct timeval	tv;
 
 	if (c->c_eof || !c->c_linger) {
-		conn_close(c, "done");
+		conn_close(c, c->c_reason, "done");
 		return (-1);
 	}
 	if (shutdown(c->c_fd, SHUT_WR) == -1) {
-		conn_close(c, "done");
+		conn_close(c, c->c_reason, "done");
 		return (-1);
 	}
 	c->c_state = CONN_LINGERING;
@@ -703,6 +761,7 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn	*c = arg;
 
+	worker_doing(c->c_w, "writing to a connection", c->c_id);
 	bufferevent_disable(bev, EV_WRITE);
 	if (conn_drained(c) == 0)
 		(void)conn_run(c);
@@ -716,12 +775,12 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 
 	(void)bev;
 	if (what & BEV_EVENT_TIMEOUT) {
-		conn_close(c, "write timeout");
+		conn_close(c, STATS_CLOSE_TIMEOUT, "write timeout");
 		return;
 	}
 	if (what & BEV_EVENT_ERROR) {
-		conn_close(c, evutil_socket_error_to_string(
-		    EVUTIL_SOCKET_ERROR()));
+		conn_close(c, conn_errno_reason(EVUTIL_SOCKET_ERROR()),
+		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 		return;
 	}
 	if (what & BEV_EVENT_EOF)		/* not expected: it does not read */
@@ -736,25 +795,29 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	worker_doing(c->c_w, "a connection's timer", c->c_id);
 	switch (c->c_state) {
 	case CONN_IDLE_NEW:
-		conn_close(c, "no request within header_timeout");
+		conn_close(c, STATS_CLOSE_TIMEOUT,
+		    "no request within header_timeout");
 		break;
 	case CONN_IDLE_KEEPALIVE:
 		/* Idle since its last response was queued, not written:
 		 * a slow reader still gets it (write_timeout bounds that). */
-		(void)conn_close_flushed(c, "keep-alive timeout");
+		(void)conn_close_flushed(c, STATS_CLOSE_TIMEOUT,
+		    "keep-alive timeout");
 		break;
 	case CONN_READING:
 		conn_error(c, 408, "request head timeout");
 		(void)conn_run(c);
 		break;
 	case CONN_SLEEPING:
+		stats_sub(&c->c_w->w_stats.st_sleeping, 1);
 		conn_respond(c, pages_get(c->c_w->w_pages, PAGE_HELLO), 0);
 		(void)conn_run(c);
 		break;
 	case CONN_LINGERING:
-		conn_close(c, "done (linger timeout)");
+		conn_close(c, c->c_reason, "done (linger timeout)");
 		break;
 	case CONN_WRITING:
 	case CONN_CLOSING:

@@ -27,6 +27,7 @@ static void	server_stop_timer_cb(evutil_socket_t, short, void *);
 static void	server_watchdog_cb(evutil_socket_t, short, void *);
 static void	server_notes_cb(evutil_socket_t, short, void *);
 static void	server_send_all(struct server *, enum worker_msg_type);
+static void	server_status_cb(evutil_socket_t, short, void *);
 
 /* How many workers cf asks for, `auto` being one per online CPU. */
 static unsigned int
@@ -67,7 +68,11 @@ server_base_new(void)
 int
 server_init(struct server *s, struct config *cf, struct pages *ps)
 {
+#ifdef HELLOD_TEST_HOOKS
+	static const int	 sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR2 };
+#else
 	static const int	 sigs[] = { SIGHUP, SIGTERM, SIGINT };
+#endif
 	size_t			 i;
 	unsigned int		 n;
 
@@ -75,6 +80,7 @@ server_init(struct server *s, struct config *cf, struct pages *ps)
 	s->s_notes[0] = s->s_notes[1] = -1;
 	atomic_init(&s->s_nconns, 0);
 	atomic_init(&s->s_limited, 0);
+	atomic_init(&s->s_limit_pauses, 0);
 	atomic_init(&s->s_emfile_warned, 0);
 	atomic_init(&s->s_emfile_log_ms, 0);
 	atomic_init(&s->s_emfile_unlogged, 0);
@@ -208,6 +214,10 @@ server_listen(struct server *s, char **cause)
 			*cause = NULL;
 		return (HELLOD_EXIT_OSERR);
 	}
+	if (server_cf(s)->cf_metrics != NULL &&
+	    (s->s_metrics = metrics_open(s, server_cf(s)->cf_metrics,
+	    cause)) == NULL)
+		return (HELLOD_EXIT_OSERR);
 	n = nfds > 0 ? (size_t)nfds : server_cf(s)->cf_nlisten;
 	for (k = 0; k < s->s_nworkers; k++) {
 		s->s_workers[k].w_listeners = calloc(n,
@@ -285,6 +295,18 @@ server_ready(struct server *s)
 	server_status(s, status, sizeof status);
 	systemd_notify("READY=1\nSTATUS=%s", status);
 
+	/* Live figures in STATUS=, for systemctl status: see
+	 * server_status_cb(). */
+	if (systemd_available()) {
+		s->s_status_ms = worker_now_ms();
+		s->s_status_ev = event_new(s->s_base, -1, EV_PERSIST,
+		    server_status_cb, s);
+		worker_ms_tv(1000, &tv);
+		if (s->s_status_ev == NULL ||
+		    event_add(s->s_status_ev, &tv) == -1)
+			return (-1);
+	}
+
 	if (usec == 0)
 		return (0);
 	log_info("systemd watchdog: %llu ms, sending WATCHDOG=1 every %llu ms",
@@ -336,6 +358,43 @@ server_watchdog_cb(evutil_socket_t fd, short what, void *arg)
 		s->s_stuck_warned = 0;
 	}
 	systemd_notify_watchdog();
+}
+
+/*
+ * Once a second: the live STATUS= line, "42 connections, 17 sleeping,
+ * 1,204 req/s" (req/s over the last second), sent only when its text
+ * changed, so an idle server sends nothing. While stopping it says so.
+ */
+static void
+server_status_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server	*s = arg;
+	char		 line[sizeof s->s_status];
+	uint64_t	 now = worker_now_ms(), reqs = 0, sleeping = 0, rps;
+	unsigned int	 k;
+	size_t		 n = 0;
+
+	(void)fd;
+	(void)what;
+	for (k = 0; k < s->s_nworkers; k++) {
+		reqs += stats_total_requests(&s->s_workers[k].w_stats);
+		sleeping += atomic_load_explicit(
+		    &s->s_workers[k].w_stats.st_sleeping,
+		    memory_order_relaxed);
+	}
+	rps = now > s->s_status_ms && reqs >= s->s_status_reqs ?
+	    ((reqs - s->s_status_reqs) * 1000 + (now - s->s_status_ms) / 2) /
+	    (now - s->s_status_ms) : 0;
+	s->s_status_reqs = reqs;
+	s->s_status_ms = now;
+	if (s->s_stopping)
+		n = (size_t)snprintf(line, sizeof line, "stopping: ");
+	(void)stats_status(line + n, sizeof line - n,
+	    atomic_load(&s->s_nconns), sleeping, rps);
+	if (strcmp(line, s->s_status) == 0)
+		return;
+	(void)snprintf(s->s_status, sizeof s->s_status, "%s", line);
+	systemd_notify("STATUS=%s", line);
 }
 
 /* From a worker thread: tell the main loop. */
@@ -407,8 +466,10 @@ server_send_all(struct server *s, enum worker_msg_type type)
  * over, and that the previous configuration still serves.
  */
 static void
-server_reload_failed(const char *why)
+server_reload_failed(struct server *s, const char *why)
 {
+	s->s_reload_failures++;
+	s->s_status[0] = '\0';		/* live figures again next second */
 	systemd_notify("READY=1\nSTATUS=reload failed: %s; serving the "
 	    "previous configuration", why);
 }
@@ -447,6 +508,9 @@ server_free(struct server *s)
 		event_free(s->s_stop_timer);
 	if (s->s_watchdog != NULL)
 		event_free(s->s_watchdog);
+	if (s->s_status_ev != NULL)
+		event_free(s->s_status_ev);
+	metrics_close(s->s_metrics);
 	if (s->s_notes_ev != NULL)
 		event_free(s->s_notes_ev);
 	for (i = 0; i < 2; i++) {
@@ -493,7 +557,7 @@ server_reload(struct server *s)
 				log_error("%s", line);
 			}
 		}
-		server_reload_failed(first != NULL ? first :
+		server_reload_failed(s, first != NULL ? first :
 		    errors != NULL ? "configuration errors" : "out of memory");
 		free(errors);
 		return;
@@ -501,7 +565,7 @@ server_reload(struct server *s)
 	if ((nps = pages_load(ncf->cf_root, &cause)) == NULL) {
 		log_error("reload failed, keeping running config: %s",
 		    cause != NULL ? cause : "out of memory");
-		server_reload_failed(cause != NULL ? cause : "out of memory");
+		server_reload_failed(s, cause != NULL ? cause : "out of memory");
 		free(cause);
 		config_free(ncf);
 		return;
@@ -514,6 +578,11 @@ server_reload(struct server *s)
 		log_warnx("listen addresses changed: restart hellod to apply");
 		/* Keep describing the sockets we really have. */
 		if (config_copy_listen(ncf, ocf) == -1)
+			goto oom;
+	}
+	if (!config_same_metrics(ocf, ncf)) {
+		log_warnx("metrics_listen changed: restart hellod to apply");
+		if (config_copy_metrics(ncf, ocf) == -1)
 			goto oom;
 	}
 	if (!config_same_user(ocf, ncf)) {
@@ -538,13 +607,15 @@ server_reload(struct server *s)
 		    snapshot_ref(nsn));
 	snapshot_unref(osn);	/* freed by the last worker to swap */
 	log_info("reloaded configuration from %s", ncf->cf_path);
+	s->s_reloads++;
+	s->s_status[0] = '\0';		/* live figures again next second */
 	server_status(s, status, sizeof status);
 	systemd_notify("READY=1\nSTATUS=reloaded: %s", status);
 	return;
 
 oom:
 	log_error("reload failed: out of memory");
-	server_reload_failed("out of memory");
+	server_reload_failed(s, "out of memory");
 	pages_free(nps);
 	config_free(ncf);
 }
@@ -615,5 +686,12 @@ server_signal_cb(evutil_socket_t sig, short what, void *arg)
 		log_info("%s received", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		server_stop(s);
 		break;
+#ifdef HELLOD_TEST_HOOKS
+	case SIGUSR2:
+		log_info("SIGUSR2: stalling every worker for %d ms (test "
+		    "build)", HELLOD_TEST_STALL_MS);
+		server_send_all(s, WORKER_MSG_STALL);
+		break;
+#endif
 	}
 }

@@ -97,6 +97,7 @@ enum conf_type {
 	CONF_BOOL,		/* on/off */
 	CONF_WORKERS,		/* 1..HELLOD_MAX_WORKERS, or auto (0) */
 	CONF_USER,		/* an account of the password database */
+	CONF_ADDR,		/* one address:port, or unset (-) */
 };
 
 struct config_key {
@@ -130,6 +131,8 @@ struct config {
 	uint64_t		 cf_log_level;
 	uint64_t		 cf_access_log;
 	uint64_t		 cf_workers;	/* 0: auto, one per CPU */
+	struct listen_addr	*cf_metrics;	/* metrics_listen; NULL: off */
+	uint64_t		 cf_stall_warn;	/* ms; 0: off */
 	char			*cf_user;	/* NULL: not set */
 	uid_t			 cf_uid;	/* cf_user's, looked up */
 	gid_t			 cf_gid;	/* cf_user's primary group */
@@ -147,6 +150,9 @@ int		 config_parse_workers(const char *, uint64_t *);
 unsigned int	 config_workers(const struct config *, long);
 int		 config_same_listen(const struct config *, const struct config *);
 int		 config_copy_listen(struct config *, const struct config *);
+int		 config_same_metrics(const struct config *,
+		     const struct config *);
+int		 config_copy_metrics(struct config *, const struct config *);
 int		 config_same_user(const struct config *, const struct config *);
 int		 config_copy_user(struct config *, const struct config *);
 void		 config_usage(FILE *);
@@ -298,6 +304,91 @@ enum route_id	 route_match(enum http_method, const char *, size_t);
 enum page_id	 route_page(enum route_id);
 const char	*route_name(enum route_id);
 
+/*
+ * stats.c: counters for the metrics. Each worker has a struct stats that
+ * only its own thread writes (stats_add: a relaxed load and store, no
+ * locked instruction) and the main thread reads, summing the workers'
+ * when /metrics is scraped (stats_sum) and for systemd's STATUS= line.
+ */
+enum stats_close {
+	STATS_CLOSE_DONE,	/* after its last response, or between
+				   requests at the client's EOF */
+	STATS_CLOSE_TIMEOUT,	/* header, keep-alive or write timeout */
+	STATS_CLOSE_GONE,	/* the client left mid-request or reset */
+	STATS_CLOSE_ERROR,	/* a bad request, or an error of ours */
+	STATS_CLOSE_SHUTDOWN,	/* the server was stopping */
+	STATS_CLOSE_RECLAIMED,	/* idle, closed at max_connections */
+	STATS_CLOSE_COUNT,
+};
+
+enum stats_route {
+	STATS_ROUTE_HELLO,	/* GET / */
+	STATS_ROUTE_SLEEP,	/* GET /sleep */
+	STATS_ROUTE_OTHER,	/* anything else, and unparsed requests */
+	STATS_ROUTE_COUNT,
+};
+
+#define STATS_NCODES	12	/* statuses hellod answers, see stats.c */
+#define STATS_NBUCKETS	15	/* finite duration buckets */
+
+struct stats {
+	_Atomic uint64_t	st_accepted;
+	_Atomic uint64_t	st_closed[STATS_CLOSE_COUNT];
+	_Atomic uint64_t	st_requests[STATS_ROUTE_COUNT][STATS_NCODES];
+	_Atomic uint64_t	st_bucket[STATS_ROUTE_COUNT][STATS_NBUCKETS + 1];
+	_Atomic uint64_t	st_duration_us[STATS_ROUTE_COUNT];
+	_Atomic uint64_t	st_sleeping;	/* gauge */
+	_Atomic uint64_t	st_emfile_pauses;
+	_Atomic uint64_t	st_stalls;
+	_Atomic uint64_t	st_stall_max_us;
+	_Atomic uint64_t	st_bytes_in;
+	_Atomic uint64_t	st_bytes_out;
+};
+
+/* Server-wide figures, summed or read by the main thread. */
+struct stats_server {
+	unsigned int		ss_workers;
+	uint64_t		ss_open;		/* connections */
+	int			ss_paused;		/* at max_connections */
+	uint64_t		ss_limit_pauses;
+	uint64_t		ss_reloads;
+	uint64_t		ss_reload_failures;
+};
+
+/* What the process itself uses, from /proc. */
+struct stats_process {
+	uint64_t		sp_open_fds;
+	uint64_t		sp_max_fds;
+	uint64_t		sp_rss;			/* bytes */
+	uint64_t		sp_vsize;		/* bytes */
+	double			sp_cpu;			/* seconds */
+	double			sp_start;		/* Unix time */
+};
+
+static inline void
+stats_add(_Atomic uint64_t *v, uint64_t n)
+{
+	atomic_store_explicit(v, atomic_load_explicit(v,
+	    memory_order_relaxed) + n, memory_order_relaxed);
+}
+
+static inline void
+stats_sub(_Atomic uint64_t *v, uint64_t n)
+{
+	atomic_store_explicit(v, atomic_load_explicit(v,
+	    memory_order_relaxed) - n, memory_order_relaxed);
+}
+
+void		 stats_init(struct stats *);
+void		 stats_request(struct stats *, enum stats_route, int,
+		     uint64_t);
+void		 stats_sum(struct stats *, const struct stats *);
+uint64_t	 stats_total_requests(const struct stats *);
+int		 stats_process(struct stats_process *);
+void		 stats_write(struct evbuffer *, const struct stats *,
+		     const struct stats_server *, const struct stats_process *);
+size_t		 stats_status(char *, size_t, uint64_t, uint64_t, uint64_t);
+
 /* listener.c */
 struct worker;
 struct listener {
@@ -349,6 +440,9 @@ struct conn {
 	int			 c_eof;		/* client shut its write side */
 	int			 c_linger;	/* lingering close wanted */
 	int			 c_nodelay;	/* TCP_NODELAY set */
+	enum stats_route	 c_route;	/* of the request at hand */
+	enum stats_close	 c_reason;	/* counted when it closes
+						   after a final response */
 	double			 c_start_ms;	/* request start, monotonic */
 	struct http_request	 c_req;
 	char			 c_addr[64];	/* peer, for logs */
@@ -358,7 +452,7 @@ TAILQ_HEAD(conn_list, conn);
 
 int		 conn_new(struct worker *, evutil_socket_t,
 		     const struct sockaddr *, socklen_t);
-void		 conn_close(struct conn *, const char *);
+void		 conn_close(struct conn *, enum stats_close, const char *);
 void		 conn_reclaim(struct conn *);
 void		 conn_shutdown(struct conn *);
 
@@ -444,7 +538,14 @@ enum worker_msg_type {
 	WORKER_MSG_SYNC,	/* s_limited changed: pause or resume */
 	WORKER_MSG_STOP,	/* stop accepting, drain, exit the loop */
 	WORKER_MSG_EXIT,	/* exit the loop now */
+#ifdef HELLOD_TEST_HOOKS
+	WORKER_MSG_STALL,	/* test builds: block the loop a while */
+#endif
 };
+
+#ifdef HELLOD_TEST_HOOKS
+#define HELLOD_TEST_STALL_MS	300
+#endif
 
 struct worker_msg {
 	enum worker_msg_type	 wm_type;
@@ -496,6 +597,15 @@ struct worker {
 	struct evbuffer		*w_in;		/* input and output of the */
 	struct evbuffer		*w_out;		/* conn at hand (conn.c) */
 	char			 w_rbuf[HELLOD_READ_MAX]; /* input dropped */
+
+	struct stats		 w_stats;	/* written here, read by main */
+	struct event		*w_stall_ev;	/* stall check timer */
+	uint64_t		 w_stall_period; /* its period, ms */
+	uint64_t		 w_stall_due;	/* when it should run, µs */
+	int			 w_stalled;	/* the last run was late */
+	const char		*w_doing;	/* the callback running, for
+						   stall warnings */
+	uint64_t		 w_doing_id;	/* its connection, or 0 */
 };
 
 int		 worker_init(struct worker *, struct server *, unsigned int,
@@ -506,12 +616,27 @@ void		 worker_send(struct worker *, enum worker_msg_type,
 void		 worker_join(struct worker *);
 void		 worker_free(struct worker *);
 uint64_t	 worker_now_ms(void);
+uint64_t	 worker_now_us(void);
 void		 worker_ms_tv(uint64_t, struct timeval *);
 const char	*worker_date(struct worker *);
 void		 worker_conn_opened(struct worker *);
 void		 worker_conn_closed(struct worker *);
 void		 worker_accept_pause(struct worker *);
 void		 worker_accept_update(struct worker *);
+
+/* What w's loop is doing now, for a stall warning: a pointer store. */
+static inline void
+worker_doing(struct worker *w, const char *what, uint64_t id)
+{
+	w->w_doing = what;
+	w->w_doing_id = id;
+}
+
+/* metrics.c */
+struct metrics;
+struct metrics	*metrics_open(struct server *, const struct listen_addr *,
+		     char **);
+void		 metrics_close(struct metrics *);
 
 /* daemon.c */
 enum server_note {
@@ -532,6 +657,7 @@ struct server {
 
 	atomic_size_t		 s_nconns;	/* all workers' connections */
 	atomic_int		 s_limited;	/* paused at max_connections */
+	_Atomic uint64_t	 s_limit_pauses;	/* times s_limited set */
 	atomic_int		 s_emfile_warned; /* EMFILE logged, this
 						   episode */
 	_Atomic uint64_t	 s_emfile_log_ms; /* when last logged */
@@ -546,9 +672,17 @@ struct server {
 	struct event		*s_watchdog;	/* WATCHDOG=1 pings */
 	int			 s_stuck_warned; /* a worker is stuck */
 
+	struct metrics		*s_metrics;	/* metrics_listen, or NULL */
+	uint64_t		 s_reloads;	/* main thread only */
+	uint64_t		 s_reload_failures;
+	struct event		*s_status_ev;	/* live STATUS= for systemd */
+	char			 s_status[128];	/* the last one sent */
+	uint64_t		 s_status_reqs;	/* requests then */
+	uint64_t		 s_status_ms;	/* and when */
+
 	int			 s_stopping;
 	int			 s_failed;	/* a worker ended on its own */
-	struct event		*s_sig[4];
+	struct event		*s_sig[5];
 	struct event		*s_stop_timer;
 };
 

@@ -46,6 +46,21 @@ static void	 worker_sync(struct worker *);
 static void	 worker_limit(struct worker *);
 static void	 worker_unlimit(struct worker *);
 static void	 worker_stop(struct worker *);
+static void	 worker_stall_cb(evutil_socket_t, short, void *);
+static void	 worker_stall_arm(struct worker *);
+#ifdef HELLOD_TEST_HOOKS
+static void	 worker_test_stall(struct worker *);
+#endif
+
+/* Monotonic microseconds, for the stall check. */
+uint64_t
+worker_now_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
+}
 
 /* Monotonic milliseconds, for heartbeats. */
 uint64_t
@@ -126,10 +141,11 @@ worker_init(struct worker *w, struct server *srv, unsigned int index,
 	w->w_pipe_ev = event_new(w->w_base, w->w_pipe[0], EV_READ | EV_PERSIST,
 	    worker_pipe_cb, w);
 	w->w_accept_retry = evtimer_new(w->w_base, worker_retry_cb, w);
+	w->w_stall_ev = evtimer_new(w->w_base, worker_stall_cb, w);
 	w->w_in = evbuffer_new();
 	w->w_out = evbuffer_new();
 	if (w->w_pipe_ev == NULL || w->w_accept_retry == NULL ||
-	    w->w_in == NULL || w->w_out == NULL ||
+	    w->w_stall_ev == NULL || w->w_in == NULL || w->w_out == NULL ||
 	    event_add(w->w_pipe_ev, NULL) == -1)
 		return (-1);
 	worker_set_timeouts(w);
@@ -158,6 +174,7 @@ worker_start(struct worker *w, uint64_t heartbeat_ms)
 	}
 	atomic_store(&w->w_heartbeat, worker_now_ms());
 	w->w_accepting = 1;
+	worker_stall_arm(w);
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	r = pthread_create(&w->w_thread, NULL, worker_main, w);
@@ -222,7 +239,7 @@ worker_free(struct worker *w)
 
 	w->w_stopping = 1;	/* no loop exits, no wake-ups of others */
 	while ((c = TAILQ_FIRST(&w->w_conns)) != NULL)
-		conn_close(c, "exiting");
+		conn_close(c, STATS_CLOSE_SHUTDOWN, "exiting");
 	for (i = 0; i < w->w_nlisteners; i++)
 		listener_close(&w->w_listeners[i]);
 	free(w->w_listeners);
@@ -240,6 +257,8 @@ worker_free(struct worker *w)
 		event_free(w->w_pipe_ev);
 	if (w->w_accept_retry != NULL)
 		event_free(w->w_accept_retry);
+	if (w->w_stall_ev != NULL)
+		event_free(w->w_stall_ev);
 	if (w->w_heartbeat_ev != NULL)
 		event_free(w->w_heartbeat_ev);
 	if (w->w_in != NULL)
@@ -263,6 +282,7 @@ worker_pipe_cb(evutil_socket_t fd, short what, void *arg)
 	size_t			 i;
 
 	(void)what;
+	worker_doing(w, "a message from the main thread", 0);
 	/* Every write is one whole message, so reads end on a boundary. */
 	while ((n = read(fd, m, sizeof m)) > 0) {
 		for (i = 0; i < (size_t)n / sizeof m[0]; i++) {
@@ -273,6 +293,7 @@ worker_pipe_cb(evutil_socket_t fd, short what, void *arg)
 				w->w_cf = w->w_snap->sn_cf;
 				w->w_pages = w->w_snap->sn_pages;
 				worker_set_timeouts(w);
+				worker_stall_arm(w);
 				snapshot_unref(old);
 				log_debug("worker %u: new configuration",
 				    w->w_index);
@@ -292,9 +313,103 @@ worker_pipe_cb(evutil_socket_t fd, short what, void *arg)
 			case WORKER_MSG_EXIT:
 				event_base_loopbreak(w->w_base);
 				break;
+#ifdef HELLOD_TEST_HOOKS
+			case WORKER_MSG_STALL:
+				worker_test_stall(w);
+				break;
+#endif
 			}
 		}
 	}
+}
+
+#ifdef HELLOD_TEST_HOOKS
+/*
+ * Test builds only: hold the loop up, as a slow callback would, for
+ * $HELLOD_TEST_STALL_MS (default HELLOD_TEST_STALL_MS) milliseconds.
+ */
+static void
+worker_test_stall(struct worker *w)
+{
+	struct timespec	 ts;
+	const char	*env = getenv("HELLOD_TEST_STALL_MS");
+	long		 ms = env != NULL ? atol(env) : HELLOD_TEST_STALL_MS;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	worker_doing(w, "an injected stall (test build)", 0);
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+#endif
+
+/*
+ * Arm the stall check: a timer every stall_warn / 2 (10 ms to 1 s), off
+ * when stall_warn is 0. Half the threshold, so that a stall longer than
+ * 1.5 * stall_warn always delays a run by more than stall_warn.
+ */
+static void
+worker_stall_arm(struct worker *w)
+{
+	struct timeval	tv;
+	uint64_t	period = w->w_cf->cf_stall_warn / 2;
+
+	if (w->w_cf->cf_stall_warn == 0) {
+		evtimer_del(w->w_stall_ev);
+		return;
+	}
+	if (period < 10)
+		period = 10;
+	if (period > 1000)
+		period = 1000;
+	w->w_stall_due = worker_now_us() + period * 1000;
+	worker_ms_tv(period, &tv);
+	evtimer_add(w->w_stall_ev, &tv);
+}
+
+/*
+ * The stall check ran: how late? Above stall_warn, the loop was held up
+ * by a callback that took too long (or the whole process was: stopped,
+ * starved of CPU, swapping); count it and warn with what ran last.
+ */
+static void
+worker_stall_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker	*w = arg;
+	uint64_t	 now = worker_now_us(), late, warn;
+
+	(void)fd;
+	(void)what;
+	warn = w->w_cf->cf_stall_warn * 1000;
+	late = now > w->w_stall_due ? now - w->w_stall_due : 0;
+	if (warn > 0 && late > warn) {
+		stats_add(&w->w_stats.st_stalls, 1);
+		if (late > atomic_load_explicit(&w->w_stats.st_stall_max_us,
+		    memory_order_relaxed))
+			atomic_store_explicit(&w->w_stats.st_stall_max_us,
+			    late, memory_order_relaxed);
+		if (w->w_doing == NULL)
+			log_warnx("worker %u: event loop stalled for %llu ms "
+			    "(stall_warn %llu ms) with no callback running: "
+			    "the process was held up (stopped, short of CPU "
+			    "or memory)", w->w_index,
+			    (unsigned long long)(late / 1000),
+			    (unsigned long long)(warn / 1000));
+		else if (w->w_doing_id != 0)
+			log_warnx("worker %u: event loop stalled for %llu ms "
+			    "(stall_warn %llu ms); last callback: %s, "
+			    "conn %llu", w->w_index,
+			    (unsigned long long)(late / 1000),
+			    (unsigned long long)(warn / 1000), w->w_doing,
+			    (unsigned long long)w->w_doing_id);
+		else
+			log_warnx("worker %u: event loop stalled for %llu ms "
+			    "(stall_warn %llu ms); last callback: %s",
+			    w->w_index, (unsigned long long)(late / 1000),
+			    (unsigned long long)(warn / 1000), w->w_doing);
+	}
+	w->w_doing = NULL;
+	worker_stall_arm(w);
 }
 
 /* The loop runs: tell the watchdog. */
@@ -341,6 +456,8 @@ worker_accept_pause(struct worker *w)
 {
 	struct timeval	tv;
 
+	if (!w->w_emfile)
+		stats_add(&w->w_stats.st_emfile_pauses, 1);
 	w->w_emfile = 1;
 	worker_accept_update(w);
 	worker_ms_tv(HELLOD_ACCEPT_RETRY_MS, &tv);
@@ -403,6 +520,7 @@ worker_limit(struct worker *w)
 	struct server	*s = w->w_srv;
 
 	if (!atomic_exchange(&s->s_limited, 1)) {
+		atomic_fetch_add(&s->s_limit_pauses, 1);
 		worker_sync_all(w);
 		log_warnx("max_connections (%llu) reached: pausing accept",
 		    (unsigned long long)w->w_cf->cf_max_connections);

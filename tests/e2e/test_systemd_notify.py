@@ -66,6 +66,10 @@ def notify_sequence():
             check(s.wait_stderr('systemd watchdog: 400 ms, sending WATCHDOG=1 every 200 ms', 2),
                   'no watchdog interval in the log: %s' % s.stderr_tail())
 
+            # The live STATUS= shows the GET's second ("1 req/s"), then
+            # "0 req/s"; from then on the figures do not change, so
+            # nothing but WATCHDOG=1 may come: STATUS= only on a change.
+            time.sleep(2.5)
             # WATCHDOG=1 every WATCHDOG_USEC/2, from hellod's pid
             half = WATCHDOG_USEC / 2e6
             n.drain()
@@ -123,6 +127,75 @@ def notify_sequence():
             f = n.expect('STOPPING', s.pid)
             check_eq(f['STOPPING'], '1', 'STOPPING')
             check_eq(s.wait_exit(5), 0, 'exit status after SIGTERM')
+
+
+@run.case
+def live_status():
+    """STATUS= carries live figures: connections, sleeping /sleep requests and
+    requests per second, at most once a second and only when they change."""
+    ht.require_systemd()
+    nsleep = 7
+    with ht.Notify() as n:
+        with ht.Server(env=n.env(), sleep='4s') as s:
+            n.expect('READY', s.pid)
+            conns = []
+            try:
+                for _ in range(nsleep):
+                    c = ht.Conn(s.port)
+                    c.send(b'GET /sleep HTTP/1.1\r\nHost: x\r\n\r\n')
+                    conns.append(c)
+                want = '%d connections, %d sleeping, ' % (nsleep, nsleep)
+                statuses, stamps = [], []
+                deadline = time.monotonic() + 3.5
+                while time.monotonic() < deadline:
+                    got = n.recv(deadline - time.monotonic())
+                    if got is None:
+                        break
+                    pid, fields, text = got
+                    if 'STATUS' not in fields:
+                        continue
+                    check_eq(pid, s.pid, 'sender of %r' % text)
+                    check(ht.is_live_status(fields), 'not a live STATUS=: %r' % text)
+                    statuses.append(fields['STATUS'])
+                    stamps.append(time.monotonic())
+                ht.note('live STATUS= lines: %r' % statuses)
+                check(any(st.startswith(want) for st in statuses),
+                      'no STATUS=%r... while %d /sleep requests wait: %r'
+                      % (want, nsleep, statuses))
+                # at most one a second (timer jitter allowed), never twice
+                # the same text in a row
+                for a, b in zip(stamps, stamps[1:]):
+                    check(b - a > 0.8, 'two STATUS= %.2fs apart: %r' % (b - a, statuses))
+                for a, b in zip(statuses, statuses[1:]):
+                    check(a != b, 'the same STATUS= sent twice in a row: %r' % a)
+                # while the figures stand still, nothing is sent
+                check(len(statuses) <= 2,
+                      '%d STATUS= in 3.5s with the figures unchanged: %r'
+                      % (len(statuses), statuses))
+                # 200 keep-alive requests in about a second: a req/s figure
+                k = ht.Conn(s.port)
+                t0 = time.monotonic()
+                for _ in range(200):
+                    k.send(b'GET / HTTP/1.1\r\nHost: x\r\n\r\n')
+                    check_eq(k.read_response().status, 200, 'GET / status')
+                while time.monotonic() - t0 < 1.0:
+                    time.sleep(0.05)
+                rates = []
+                deadline = time.monotonic() + 2.5
+                while time.monotonic() < deadline:
+                    got = n.recv(deadline - time.monotonic())
+                    if got is None:
+                        break
+                    m = re.search(r', ([0-9,]+) req/s$', got[1].get('STATUS', ''))
+                    if m:
+                        rates.append(int(m.group(1).replace(',', '')))
+                ht.note('req/s figures after 200 requests: %r' % rates)
+                check(rates and max(rates) >= 50 and sum(rates) <= 260,
+                      'req/s figures %r after 200 requests in about a second' % rates)
+                k.close()
+            finally:
+                for c in conns:
+                    c.close()
 
 
 @run.case

@@ -128,6 +128,11 @@ fuzz_config_check(const struct config *cf)
 			    '\0' && cf->cf_user_line > 0), "user '%s' line %u",
 			    cf->cf_user, cf->cf_user_line);
 			break;
+		case CONF_ADDR:
+			FUZZ_CHECK(cf->cf_metrics == NULL ||
+			    (cf->cf_metrics->la_text != NULL &&
+			    cf->cf_metrics->la_len > 0), "metrics_listen");
+			break;
 		case CONF_LISTEN:
 		case CONF_PATH:
 			break;

@@ -222,6 +222,7 @@ static const char *const all_keys[] = {
 	"listen", "root", "sleep", "header_timeout", "keepalive_timeout",
 	"write_timeout", "shutdown_timeout", "max_connections",
 	"max_header_size", "log_level", "access_log", "workers", "user",
+	"metrics_listen", "stall_warn",
 };
 #define NALL_KEYS	(sizeof all_keys / sizeof all_keys[0])
 
@@ -274,6 +275,8 @@ START_TEST(test_keys_types)
 	ck_assert_int_eq(find_key("access_log")->k_type, CONF_BOOL);
 	ck_assert_int_eq(find_key("workers")->k_type, CONF_WORKERS);
 	ck_assert_int_eq(find_key("user")->k_type, CONF_USER);
+	ck_assert_int_eq(find_key("metrics_listen")->k_type, CONF_ADDR);
+	ck_assert_int_eq(find_key("stall_warn")->k_type, CONF_DURATION);
 }
 END_TEST
 
@@ -292,8 +295,10 @@ START_TEST(test_keys_defaults_roundtrip)
 	p = text;
 	*p = '\0';
 	for (i = 0; i < n; i++) {
-		/* user's "-" says "not set"; it is no value to write. */
-		if (keys[i].k_type == CONF_USER) {
+		/* user's and metrics_listen's "-" say "not set"; it is no
+		 * value to write. */
+		if (keys[i].k_type == CONF_USER ||
+		    keys[i].k_type == CONF_ADDR) {
 			ck_assert_str_eq(keys[i].k_default, "-");
 			continue;
 		}
@@ -307,9 +312,12 @@ START_TEST(test_keys_defaults_roundtrip)
 	ck_assert_str_eq(cf->cf_root, def->cf_root);
 	ck_assert_ptr_null(cf->cf_user);
 	ck_assert_ptr_null(def->cf_user);
+	ck_assert_ptr_null(cf->cf_metrics);
+	ck_assert_ptr_null(def->cf_metrics);
 	for (i = 0; i < n; i++) {
 		if (keys[i].k_type == CONF_LISTEN ||
-		    keys[i].k_type == CONF_PATH || keys[i].k_type == CONF_USER)
+		    keys[i].k_type == CONF_PATH || keys[i].k_type == CONF_USER ||
+		    keys[i].k_type == CONF_ADDR)
 			continue;
 		ck_assert_msg(field(cf, &keys[i]) == field(def, &keys[i]),
 		    "%s = %s gives %llu, default is %llu", keys[i].k_name,
@@ -661,6 +669,74 @@ START_TEST(test_parse_user)
 	errors = parse_fail("user = 0\n");
 	ck_assert_msg(has_error(errors, 1, "unknown user", NULL), "%s", errors);
 	free(errors);
+}
+END_TEST
+
+/* metrics_listen: one address, off by default, errors at its line. */
+START_TEST(test_parse_metrics)
+{
+	struct config	*cf;
+	char		*errors;
+
+	cf = parse_ok("sleep = 1s\nmetrics_listen = 127.0.0.1:9178\n"
+	    "stall_warn = 250ms\n");
+	ck_assert_ptr_nonnull(cf->cf_metrics);
+	check_inet(cf->cf_metrics, "127.0.0.1:9178", "127.0.0.1", 9178);
+	ck_assert_uint_eq(cf->cf_stall_warn, 250);
+	config_free(cf);
+
+	cf = parse_ok("metrics_listen = [::1]:0\nstall_warn = 0\n");
+	ck_assert_ptr_nonnull(cf->cf_metrics);
+	ck_assert_int_eq(cf->cf_metrics->la_ss.ss_family, AF_INET6);
+	ck_assert_uint_eq(cf->cf_stall_warn, 0);
+	config_free(cf);
+
+	cf = parse_ok("");
+	ck_assert_ptr_null(cf->cf_metrics);
+	ck_assert_uint_eq(cf->cf_stall_warn, 100);
+	config_free(cf);
+
+	errors = parse_fail("sleep = 1s\nmetrics_listen = localhost:9178\n"
+	    "metrics_listen = 127.0.0.1:1\nstall_warn = 2h\n");
+	ck_assert_msg(has_error(errors, 2, "metrics_listen: bad IPv4 "
+	    "address 'localhost'", NULL), "%s", errors);
+	ck_assert_msg(has_error(errors, 3, "already set on line 2", NULL),
+	    "%s", errors);
+	ck_assert_msg(has_error(errors, 4, "stall_warn", "out of range"),
+	    "%s", errors);
+	ck_assert_uint_eq(count_lines(errors), 3);
+	free(errors);
+	errors = parse_fail("metrics_listen = -\n");
+	ck_assert_msg(has_error(errors, 1, "metrics_listen", NULL), "%s",
+	    errors);
+	free(errors);
+}
+END_TEST
+
+START_TEST(test_same_metrics)
+{
+	struct config	*a, *b, *c, *d;
+
+	a = parse_ok("metrics_listen = 127.0.0.1:9178\n");
+	b = parse_ok("sleep = 2s\nmetrics_listen = 127.0.0.1:9178\n");
+	c = parse_ok("metrics_listen = 127.0.0.1:9179\n");
+	d = parse_ok("");
+	ck_assert_int_ne(config_same_metrics(a, b), 0);
+	ck_assert_int_eq(config_same_metrics(a, c), 0);
+	ck_assert_int_eq(config_same_metrics(a, d), 0);
+	ck_assert_int_eq(config_same_metrics(d, a), 0);
+	ck_assert_int_ne(config_same_metrics(d, d), 0);
+	ck_assert_int_eq(config_copy_metrics(c, a), 0);
+	ck_assert_str_eq(c->cf_metrics->la_text, "127.0.0.1:9178");
+	ck_assert_int_ne(config_same_metrics(a, c), 0);
+	ck_assert_int_eq(config_copy_metrics(c, d), 0);
+	ck_assert_ptr_null(c->cf_metrics);
+	ck_assert_int_eq(config_copy_metrics(d, a), 0);
+	ck_assert_int_ne(config_same_metrics(a, d), 0);
+	config_free(a);
+	config_free(b);
+	config_free(c);
+	config_free(d);
 }
 END_TEST
 
@@ -1122,7 +1198,9 @@ START_TEST(test_error_duplicate_every_key)
 	for (i = 0; i < n; i++) {
 		if (keys[i].k_type == CONF_LISTEN)
 			continue;
-		v = keys[i].k_type == CONF_USER ? "root" : keys[i].k_default;
+		v = keys[i].k_type == CONF_USER ? "root" :
+		    keys[i].k_type == CONF_ADDR ? "127.0.0.1:9178" :
+		    keys[i].k_default;
 		snprintf(text, sizeof text, "%s = %s\n# x\n%s = %s\n",
 		    keys[i].k_name, v, keys[i].k_name, v);
 		errors = parse_fail(text);
@@ -1357,6 +1435,8 @@ config_suite(void)
 	tcase_add_test(tc, test_parse_every_key);
 	tcase_add_test(tc, test_parse_user);
 	tcase_add_test(tc, test_same_user);
+	tcase_add_test(tc, test_parse_metrics);
+	tcase_add_test(tc, test_same_metrics);
 	tcase_add_test(tc, test_parse_whitespace);
 	tcase_add_test(tc, test_parse_trailing_comment);
 	tcase_add_test(tc, test_parse_hash_in_value);

@@ -1,0 +1,279 @@
+/*
+ * The metrics listener: metrics_listen, a second, separate listener that
+ * answers GET /metrics in the Prometheus text format and nothing else, so
+ * that the public listener keeps exactly the book's routes.
+ *
+ * It runs in the main thread's loop, beside signals and the watchdog: a
+ * scrape never takes a worker's time, and the workers never take a lock
+ * for it. A scrape sums the workers' counters (stats.c) as it finds
+ * them. Requests are parsed by the same pure parser as the public ones
+ * (http.c); a connection is a bufferevent that owns its socket, one
+ * request at a time, keep-alive as the client asks, at most
+ * METRICS_MAX_CONNS at once, each bounded by header_timeout while it
+ * reads and write_timeout while it writes.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hellod.h"
+
+#define METRICS_MAX_CONNS	16
+#define METRICS_PATH		"/metrics"
+#define METRICS_TYPE		"text/plain; version=0.0.4; charset=utf-8"
+
+struct metrics_conn {
+	TAILQ_ENTRY(metrics_conn)	 mc_entry;
+	struct metrics			*mc_m;
+	struct bufferevent		*mc_bev;
+	struct http_request		 mc_req;
+	int				 mc_close;	/* after this
+							   response */
+};
+
+struct metrics {
+	struct server			*m_srv;
+	struct evconnlistener		*m_lev;
+	char				 m_name[64];
+	TAILQ_HEAD(, metrics_conn)	 m_conns;
+	size_t				 m_nconns;
+};
+
+static void	metrics_accept_cb(struct evconnlistener *, evutil_socket_t,
+		    struct sockaddr *, int, void *);
+static void	metrics_read_cb(struct bufferevent *, void *);
+static void	metrics_write_cb(struct bufferevent *, void *);
+static void	metrics_event_cb(struct bufferevent *, short, void *);
+static void	metrics_conn_free(struct metrics_conn *);
+
+/*
+ * Open the metrics listener on la, in the main loop of s. Returns NULL
+ * with *cause set if it cannot be bound.
+ */
+struct metrics *
+metrics_open(struct server *s, const struct listen_addr *la, char **cause)
+{
+	struct metrics		*m;
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof ss;
+
+	*cause = NULL;
+	if ((m = calloc(1, sizeof *m)) == NULL) {
+		*cause = strdup("out of memory");
+		return (NULL);
+	}
+	m->m_srv = s;
+	TAILQ_INIT(&m->m_conns);
+	m->m_lev = evconnlistener_new_bind(s->s_base, metrics_accept_cb, m,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE,
+	    64, (const struct sockaddr *)&la->la_ss, (int)la->la_len);
+	if (m->m_lev == NULL) {
+		if (asprintf(cause, "metrics_listen %s: %s", la->la_text,
+		    strerror(errno)) == -1)
+			*cause = NULL;
+		free(m);
+		return (NULL);
+	}
+	if (getsockname(evconnlistener_get_fd(m->m_lev),
+	    (struct sockaddr *)&ss, &len) == 0)
+		listener_format((struct sockaddr *)&ss, len, m->m_name,
+		    sizeof m->m_name);
+	else
+		(void)snprintf(m->m_name, sizeof m->m_name, "%s", la->la_text);
+	log_info("metrics on http://%s%s", m->m_name, METRICS_PATH);
+	return (m);
+}
+
+/* Close the listener and every metrics connection; NULL is fine. */
+void
+metrics_close(struct metrics *m)
+{
+	struct metrics_conn	*mc;
+
+	if (m == NULL)
+		return;
+	while ((mc = TAILQ_FIRST(&m->m_conns)) != NULL)
+		metrics_conn_free(mc);
+	evconnlistener_free(m->m_lev);
+	free(m);
+}
+
+/* A new connection to the metrics listener. */
+static void
+metrics_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
+    struct sockaddr *sa, int len, void *arg)
+{
+	struct metrics		*m = arg;
+	struct config		*cf = m->m_srv->s_snap->sn_cf;
+	struct metrics_conn	*mc;
+	struct timeval		 rtv, wtv;
+
+	(void)lev;
+	(void)sa;
+	(void)len;
+	if (m->m_nconns >= METRICS_MAX_CONNS) {
+		log_debug("metrics: %d connections already: closing a new one",
+		    METRICS_MAX_CONNS);
+		evutil_closesocket(fd);
+		return;
+	}
+	if ((mc = calloc(1, sizeof *mc)) == NULL ||
+	    (mc->mc_bev = bufferevent_socket_new(m->m_srv->s_base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		log_warnx("metrics: out of memory");
+		free(mc);
+		evutil_closesocket(fd);
+		return;
+	}
+	mc->mc_m = m;
+	http_request_init(&mc->mc_req, (size_t)cf->cf_max_header_size);
+	worker_ms_tv(cf->cf_header_timeout, &rtv);
+	worker_ms_tv(cf->cf_write_timeout, &wtv);
+	bufferevent_set_timeouts(mc->mc_bev, &rtv, &wtv);
+	bufferevent_setcb(mc->mc_bev, metrics_read_cb, metrics_write_cb,
+	    metrics_event_cb, mc);
+	bufferevent_enable(mc->mc_bev, EV_READ);
+	TAILQ_INSERT_TAIL(&m->m_conns, mc, mc_entry);
+	m->m_nconns++;
+}
+
+/* The one way a metrics connection ends. */
+static void
+metrics_conn_free(struct metrics_conn *mc)
+{
+	struct metrics	*m = mc->mc_m;
+
+	TAILQ_REMOVE(&m->m_conns, mc, mc_entry);
+	m->m_nconns--;
+	bufferevent_free(mc->mc_bev);
+	http_request_clear(&mc->mc_req);
+	free(mc);
+}
+
+/* Every figure, summed over the workers, into body. */
+static void
+metrics_body(struct server *s, struct evbuffer *body)
+{
+	struct stats		sum;
+	struct stats_server	ss;
+	struct stats_process	sp;
+	unsigned int		k;
+
+	stats_init(&sum);
+	for (k = 0; k < s->s_nworkers; k++)
+		stats_sum(&sum, &s->s_workers[k].w_stats);
+	memset(&ss, 0, sizeof ss);
+	ss.ss_workers = s->s_nworkers;
+	ss.ss_open = atomic_load(&s->s_nconns);
+	ss.ss_paused = atomic_load(&s->s_limited);
+	ss.ss_limit_pauses = atomic_load(&s->s_limit_pauses);
+	ss.ss_reloads = s->s_reloads;
+	ss.ss_reload_failures = s->s_reload_failures;
+	(void)stats_process(&sp);
+	stats_write(body, &sum, &ss, &sp);
+}
+
+/* Queue the response to mc's request: status, and a body unless HEAD. */
+static void
+metrics_respond(struct metrics_conn *mc, int status)
+{
+	struct evbuffer	*out = bufferevent_get_output(mc->mc_bev);
+	struct evbuffer	*body;
+	char		 date[PAGE_DATE_LEN + 1];
+	const char	*type = "text/plain; charset=utf-8";
+
+	if ((body = evbuffer_new()) == NULL) {
+		mc->mc_close = 1;
+		return;
+	}
+	if (status == 200) {
+		metrics_body(mc->mc_m->m_srv, body);
+		type = METRICS_TYPE;
+	} else
+		evbuffer_add_printf(body, "%d %s\n", status,
+		    http_reason(status));
+	http_date(time(NULL), date, sizeof date);
+	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nDate: %s\r\n"
+	    "Content-Type: %s\r\nContent-Length: %zu\r\n"
+	    "Cache-Control: no-store\r\n%s%s\r\n", status,
+	    http_reason(status), date, type, evbuffer_get_length(body),
+	    status == 405 ? "Allow: GET, HEAD\r\n" : "",
+	    mc->mc_close ? "Connection: close\r\n" :
+	    mc->mc_req.r_minor == 0 ? "Connection: keep-alive\r\n" : "");
+	if (mc->mc_req.r_method != HTTP_M_HEAD)
+		evbuffer_add_buffer(out, body);
+	evbuffer_free(body);
+}
+
+/* Input: answer every complete request, in order. */
+static void
+metrics_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct metrics_conn	*mc = arg;
+	struct http_request	*r = &mc->mc_req;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	const char		*path;
+	size_t			 len;
+	int			 status = 400;
+
+	while (!mc->mc_close && evbuffer_get_length(in) > 0) {
+		switch (http_parse(r, in)) {
+		case HTTP_NEED_MORE:
+			return;
+		case HTTP_ERROR:
+			mc->mc_close = 1;
+			status = r->r_status;
+			break;
+		case HTTP_COMPLETE:
+			path = http_path(r, &len);
+			if (len != strlen(METRICS_PATH) ||
+			    memcmp(path, METRICS_PATH, len) != 0)
+				status = 404;
+			else if (r->r_method != HTTP_M_GET &&
+			    r->r_method != HTTP_M_HEAD)
+				status = 405;
+			else
+				status = 200;
+			mc->mc_close = !http_keepalive(r);
+			break;
+		}
+		metrics_respond(mc, status);
+		http_request_reset(r);
+		r->r_max_head = (size_t)
+		    mc->mc_m->m_srv->s_snap->sn_cf->cf_max_header_size;
+	}
+	if (mc->mc_close)
+		bufferevent_disable(bev, EV_READ);
+}
+
+/* Output written: close if that was the last response. */
+static void
+metrics_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct metrics_conn	*mc = arg;
+
+	(void)bev;
+	if (mc->mc_close)
+		metrics_conn_free(mc);
+}
+
+/* EOF, an error or a timeout: done with this client. */
+static void
+metrics_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct metrics_conn	*mc = arg;
+
+	if ((what & BEV_EVENT_EOF) &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
+		/* Half-closed after its request: finish the answer. */
+		mc->mc_close = 1;
+		bufferevent_disable(bev, EV_READ);
+		return;
+	}
+	metrics_conn_free(mc);
+}
