@@ -40,7 +40,7 @@ struct metrics {
 	struct server			*m_srv;
 	struct evconnlistener		*m_lev;
 	char				 m_name[64];
-	TAILQ_HEAD(, metrics_conn)	 m_conns;
+	TAILQ_HEAD(metrics_conns, metrics_conn) m_conns;
 	size_t				 m_nconns;
 };
 
@@ -93,12 +93,14 @@ metrics_open(struct server *s, const struct listen_addr *la, char **cause)
 void
 metrics_close(struct metrics *m)
 {
-	struct metrics_conn	*mc;
+	struct metrics_conn	*mc, *next;
 
 	if (m == NULL)
 		return;
-	while ((mc = TAILQ_FIRST(&m->m_conns)) != NULL)
+	for (mc = TAILQ_FIRST(&m->m_conns); mc != NULL; mc = next) {
+		next = TAILQ_NEXT(mc, mc_entry);
 		metrics_conn_free(mc);
+	}
 	evconnlistener_free(m->m_lev);
 	free(m);
 }

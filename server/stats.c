@@ -132,6 +132,63 @@ stats_total_requests(const struct stats *st)
 }
 
 /*
+ * Field n (1 = pid) of /proc/self/stat, whose text after the command name's
+ * ')' is rest (field 3 on), as a number; 0 if it is not there.
+ */
+static unsigned long long
+stats_stat_field(const char *rest, int n)
+{
+	const char	*p = rest;
+	int		 i;
+
+	for (i = 3; i < n && p != NULL; i++) {
+		if ((p = strchr(p, ' ')) != NULL)
+			p++;
+	}
+	return (p != NULL ? strtoull(p, NULL, 10) : 0);
+}
+
+/* The open descriptors: the entries of /proc/self/fd, less opendir's own. */
+static uint64_t
+stats_open_fds(void)
+{
+	struct dirent	*de;
+	DIR		*d;
+	uint64_t	 n = 0;
+
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		return (0);
+	/* Only the main thread reads directories: readdir() is safe here. */
+	/* cppcheck-suppress readdirCalled */
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] != '.')
+			n++;
+	}
+	closedir(d);
+	return (n > 0 ? n - 1 : 0);
+}
+
+/* The system's boot time (Unix seconds), from /proc/stat; 0 if unknown. */
+static unsigned long long
+stats_btime(void)
+{
+	FILE			*f;
+	char			 buf[256];
+	unsigned long long	 btime = 0;
+
+	if ((f = fopen("/proc/stat", "re")) == NULL)
+		return (0);
+	while (fgets(buf, sizeof buf, f) != NULL) {
+		if (strncmp(buf, "btime ", 6) == 0) {
+			btime = strtoull(buf + 6, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return (btime);
+}
+
+/*
  * The process's descriptors, memory, CPU time and start time, as
  * Prometheus's client libraries report them. Returns -1 if /proc could
  * not be read (the figures are then 0).
@@ -139,56 +196,38 @@ stats_total_requests(const struct stats *st)
 int
 stats_process(struct stats_process *sp)
 {
-	struct rlimit	 rl;
-	struct dirent	*de;
-	DIR		*d;
-	FILE		*f;
-	char		 buf[1024], *p;
-	unsigned long	 utime, stime, vsize;
-	unsigned long long start, btime = 0;
-	long		 rss, tck = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
-	size_t		 n;
-	int		 rc = 0;
+	struct rlimit		 rl;
+	FILE			*f;
+	char			 buf[1024], *p;
+	unsigned long long	 btime;
+	long			 tck = sysconf(_SC_CLK_TCK);
+	long			 page = sysconf(_SC_PAGESIZE);
+	size_t			 n;
 
 	memset(sp, 0, sizeof *sp);
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
 		sp->sp_max_fds = rl.rlim_cur == RLIM_INFINITY ? 0 :
 		    (uint64_t)rl.rlim_cur;
-	if ((d = opendir("/proc/self/fd")) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (de->d_name[0] != '.')
-				sp->sp_open_fds++;
-		}
-		closedir(d);
-		if (sp->sp_open_fds > 0)
-			sp->sp_open_fds--;	/* opendir's own */
-	} else
-		rc = -1;
+	sp->sp_open_fds = stats_open_fds();
 
-	if ((f = fopen("/proc/stat", "re")) != NULL) {
-		while (fgets(buf, sizeof buf, f) != NULL) {
-			if (sscanf(buf, "btime %llu", &btime) == 1)
-				break;
-		}
-		fclose(f);
-	}
 	if ((f = fopen("/proc/self/stat", "re")) == NULL)
 		return (-1);
 	n = fread(buf, 1, sizeof buf - 1, f);
 	fclose(f);
 	buf[n] = '\0';
 	/* The command name may hold anything: start after its ')'. */
-	if ((p = strrchr(buf, ')')) == NULL || tck <= 0 || page <= 0 ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-	    "%lu %lu %*d %*d %*d %*d %*d %*d %llu %lu %ld", &utime, &stime,
-	    &start, &vsize, &rss) != 5)
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ' || tck <= 0 ||
+	    page <= 0)
 		return (-1);
-	sp->sp_cpu = (double)(utime + stime) / (double)tck;
-	sp->sp_vsize = vsize;
-	sp->sp_rss = rss > 0 ? (uint64_t)rss * (uint64_t)page : 0;
-	if (btime > 0)
-		sp->sp_start = (double)btime + (double)start / (double)tck;
-	return (rc);
+	p += 2;
+	sp->sp_cpu = (double)(stats_stat_field(p, 14) +
+	    stats_stat_field(p, 15)) / (double)tck;
+	sp->sp_vsize = stats_stat_field(p, 23);
+	sp->sp_rss = stats_stat_field(p, 24) * (uint64_t)page;
+	if ((btime = stats_btime()) > 0)
+		sp->sp_start = (double)btime +
+		    (double)stats_stat_field(p, 22) / (double)tck;
+	return (sp->sp_open_fds > 0 ? 0 : -1);
 }
 
 /* "# HELP" and "# TYPE" for a family. */
