@@ -675,9 +675,18 @@ conn_respond(struct conn *c, const struct page *p, int close_after)
 	    ms > 0 ? (uint64_t)(ms * 1000.0) : 0);
 	c->c_route = STATS_ROUTE_OTHER;
 	if (cf->cf_access_log) {
-		log_access("%s \"%s\" %d %zu %.2fms w=%u", c->c_addr,
-		    c->c_req.r_line != NULL ? c->c_req.r_line : "-",
-		    p->p_status, bytes, ms, w->w_index);
+		struct log_request	lr = {
+			.lr_client = c->c_addr,
+			.lr_line = c->c_req.r_line,
+			.lr_status = p->p_status,
+			.lr_bytes = bytes,
+			.lr_usec = ms > 0 ? (uint64_t)(ms * 1000.0) : 0,
+			.lr_worker = w->w_index,
+		};
+
+		if (lr.lr_line != NULL)
+			lr.lr_path = http_path(&c->c_req, &lr.lr_path_len);
+		log_access_request(&lr);
 	}
 
 	if (close_after) {

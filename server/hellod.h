@@ -67,6 +67,30 @@ enum log_level {
 	LOG_LEVEL_INFO,
 	LOG_LEVEL_DEBUG,
 };
+
+#define HELLOD_JOURNAL_VALUE_MAX	1024	/* bytes of a journal field value;
+						   longer ones are cut */
+#define HELLOD_JOURNAL_ENTRY_MAX	4096	/* bytes of one journal datagram */
+
+/* One field of a journal entry (systemd.io/JOURNAL_NATIVE_PROTOCOL). */
+struct log_field {
+	const char	*lf_name;	/* A-Z, 0-9, _; not starting with _ */
+	const char	*lf_value;	/* any bytes */
+	size_t		 lf_len;
+};
+
+/* One response, for the access log (log_access_request()). */
+struct log_request {
+	const char	*lr_client;	/* peer "address:port" */
+	const char	*lr_line;	/* request line; NULL if none parsed */
+	const char	*lr_path;	/* path without query; NULL if none */
+	size_t		 lr_path_len;
+	int		 lr_status;
+	size_t		 lr_bytes;	/* response bytes queued */
+	uint64_t	 lr_usec;	/* first request byte to response */
+	unsigned int	 lr_worker;
+};
+
 void		 log_init(void);
 int		 log_journal_match(const char *, dev_t, ino_t);
 void		 log_set_journal(int);
@@ -82,6 +106,11 @@ void		 log_error(const char *, ...) printflike(1, 2);
 void		 log_info(const char *, ...) printflike(1, 2);
 void		 log_debug(const char *, ...) printflike(1, 2);
 void		 log_access(const char *, ...) printflike(1, 2);
+void		 log_access_request(const struct log_request *);
+size_t		 log_journal_encode(char *, size_t, const struct log_field *,
+		     size_t);
+uint64_t	 log_journal_dropped(void);
+void		 log_journal_set_socket(const char *);
 void		 log_plain(int, const char *, ...) printflike(2, 3);
 hellod_dead void fatal(const char *, ...) printflike(1, 2);
 hellod_dead void fatalx(const char *, ...) printflike(1, 2);
