@@ -11,7 +11,8 @@ installed prefix and the installed hellod.service and hellod.socket bound into
 it.  The cases then drive it as a user would: start the socket, a first request
 starts the service, status shows the STATUS= line, reload keeps the main PID
 and serves a changed page (and a broken config keeps serving), the journal has
-hellod's lines with their priorities, a SIGSTOPped hellod is restarted by the
+hellod's lines with their priorities, an access entry carries its fields
+(journalctl -u hellod HTTP_STATUS=404), a SIGSTOPped hellod is restarted by the
 watchdog, and stop drains a pending /sleep and closes the port.  Finally the
 container is shut down and its leftovers removed.
 
@@ -372,6 +373,55 @@ def journal_has_priorities():
     for p, m in entries:
         check(not re.match(r'<\d>', m), 'priority prefix left in the message: %r' % m)
         check(not re.match(r'\d{4}-\d\d-\d\dT', m), 'timestamp in a journal line: %r' % m)
+
+
+@run.case
+def access_entries_have_journal_fields():
+    """Access entries go to the journal's native socket with fields that
+    journalctl can match on (HTTP_STATUS=404), not as stderr lines."""
+    need_box()
+    t0 = time.monotonic()
+    path = '/journal-%d' % os.getpid()
+    r = S.box.run(['curl', '-s', '-m', '10', '-o', '/dev/null', '-w',
+                   '%{http_code} %{local_port} %{size_header} %{size_download}',
+                   URL + path + '?q=1'], timeout=15)
+    check_eq(r.returncode, 0, 'curl exit code (%s)' % r.stderr.strip())
+    code, port, head, body = r.stdout.split()
+    check_eq(code, '404', 'status of GET %s' % path)
+    entries = []
+    deadline = time.monotonic() + 5
+    while not entries and time.monotonic() < deadline:
+        r = S.box.run(['journalctl', '-u', 'hellod', '-o', 'json', '--no-pager',
+                       'HTTP_STATUS=404', 'HTTP_PATH=' + path], check_rc=True)
+        entries = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+        if not entries:
+            time.sleep(0.1)
+    check_eq(len(entries), 1, 'journal entries with HTTP_STATUS=404 HTTP_PATH=%s' % path)
+    e = entries[0]
+    want = {
+        'PRIORITY': '6', 'SYSLOG_IDENTIFIER': 'hellod', '_TRANSPORT': 'journal',
+        '_PID': S.pid, '_SYSTEMD_UNIT': 'hellod.service',
+        'HTTP_METHOD': 'GET', 'HTTP_PATH': path, 'HTTP_STATUS': '404',
+        'HTTP_BYTES': str(int(head) + int(body)),
+        'CLIENT_ADDRESS': '127.0.0.1:%s' % port,
+    }
+    for k, v in want.items():
+        check_eq(e.get(k), v, 'field %s of %r' % (k, e))
+    check(re.fullmatch(r'\d+', e.get('HTTP_DURATION_US', '')) and
+          int(e['HTTP_DURATION_US']) < 10 * 1000 * 1000,
+          'HTTP_DURATION_US not a plausible integer: %r' % e.get('HTTP_DURATION_US'))
+    check(re.fullmatch(r'\d+', e.get('HELLOD_WORKER', '')),
+          'HELLOD_WORKER not an integer: %r' % e.get('HELLOD_WORKER'))
+    line = '"GET %s?q=1 HTTP/1.1" 404 %s ' % (path, want['HTTP_BYTES'])
+    check(e.get('MESSAGE', '').startswith('127.0.0.1:%s %s' % (port, line)),
+          'MESSAGE %r is not the access line' % e.get('MESSAGE'))
+    check(e['MESSAGE'].endswith(' w=%s' % e['HELLOD_WORKER']), 'MESSAGE %r' % e['MESSAGE'])
+    # Once only: not also as a line on stderr.
+    same = [m for _, m, _ in journal() if path in m]
+    check_eq(len(same), 1, 'journal messages naming %s: %r' % (path, same))
+    ht.note('access entry in the journal with fields after %.2fs: %s'
+            % (time.monotonic() - t0, ' '.join('%s=%s' % (k, e[k]) for k in sorted(e)
+                                               if k.startswith(('HTTP_', 'CLIENT_', 'HELLOD_')))))
 
 
 @run.case(timeout=40)
