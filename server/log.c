@@ -92,14 +92,25 @@ log_journal_match(const char *env, dev_t dev, ino_t ino)
 	return (d == (unsigned long long)dev && i == (unsigned long long)ino);
 }
 
-/* At start-up: use the journal format if stderr is the journal. */
+/*
+ * At start-up: use the journal format if stderr is the journal. Only then,
+ * $HELLOD_TEST_JOURNAL_SOCKET (an absolute path), set by the tests, names
+ * the socket that stands in for the journal's: a test can be the journal
+ * without touching the real one, and nothing changes for a daemon whose
+ * stderr is not the journal.
+ */
 void
 log_init(void)
 {
-	struct stat	st;
+	struct stat	 st;
+	const char	*path;
 
 	log_journal = fstat(STDERR_FILENO, &st) == 0 &&
 	    log_journal_match(getenv("JOURNAL_STREAM"), st.st_dev, st.st_ino);
+	if (log_journal &&
+	    (path = getenv("HELLOD_TEST_JOURNAL_SOCKET")) != NULL &&
+	    path[0] == '/' && strlen(path) < sizeof log_jsun.sun_path)
+		log_journal_set_socket(path);
 }
 
 /* Force the journal format on or off. */
@@ -313,9 +324,10 @@ log_journal_dropped(void)
 }
 
 /*
- * For tests only (hellod never calls it): send journal entries to the
- * datagram socket at path instead, or to the journal's again if NULL.
- * Call before any entry is sent.
+ * For tests (hellod calls it only from log_init(), for
+ * $HELLOD_TEST_JOURNAL_SOCKET): send journal entries to the datagram
+ * socket at path instead, or to the journal's again if NULL. Call before
+ * any entry is sent.
  */
 void
 log_journal_set_socket(const char *path)

@@ -4,13 +4,21 @@ for a service whose stderr is the journal) names hellod's stderr, every line
 is "<N>message" with its syslog priority (3 error, 4 warning, 6 info and
 access, 7 debug) and no timestamp; otherwise lines keep their timestamps.
 Here stderr is a plain file and JOURNAL_STREAM is set to that file's device
-and inode. This needs no systemd integration, so it runs in every build."""
+and inode. This needs no systemd integration, so it runs in every build.
+
+Access entries then go to the journal's native socket as entries with fields;
+HELLOD_TEST_JOURNAL_SOCKET (honoured only when stderr is the journal) makes
+this test that socket, or points at a missing one, where hellod falls back to
+the "<6>" line. test_systemd_boot.py checks the same with a real journald."""
 
 import os
 import re
 import signal
+import socket
+import struct
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -25,7 +33,64 @@ TIMESTAMPED_RE = re.compile(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z '
 
 
 def journal_env(s):
-    return {'JOURNAL_STREAM': s.stderr_dev_ino()}
+    # No journal socket there: access entries become "<6>" lines on stderr
+    # (and never reach the journal of the machine running the tests).
+    return {'JOURNAL_STREAM': s.stderr_dev_ino(),
+            'HELLOD_TEST_JOURNAL_SOCKET': os.path.join(s.tmpdir, 'no-journal')}
+
+
+class FakeJournal:
+    """A datagram socket standing in for /run/systemd/journal/socket."""
+
+    def __init__(self):
+        self.path = os.path.join(ht.make_tempdir(), 'journal.socket')
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+
+    def close(self):
+        self.sock.close()
+
+    def entries(self, n, timeout=5):
+        """n entries as lists of (name, value bytes), waiting up to timeout."""
+        out = []
+        deadline = time.monotonic() + ht.slow(timeout)
+        while len(out) < n:
+            left = deadline - time.monotonic()
+            check(left > 0, 'got %d of %d journal entries: %r' % (len(out), n, out))
+            self.sock.settimeout(left)
+            try:
+                out.append(decode_entry(self.sock.recv(65536)))
+            except socket.timeout:
+                pass
+        return out
+
+    def nothing_more(self, wait=0.3):
+        self.sock.settimeout(wait)
+        try:
+            extra = self.sock.recv(65536)
+        except socket.timeout:
+            return
+        raise ht.TestFailure('unexpected journal entry: %r' % extra)
+
+
+def decode_entry(data):
+    """The native protocol: NAME=value\n, or NAME\n + u64 LE length + value + \n."""
+    fields = []
+    while data:
+        nl = data.index(b'\n')
+        line = data[:nl]
+        if b'=' in line:
+            name, value = line.split(b'=', 1)
+            data = data[nl + 1:]
+        else:
+            name = line
+            (n,) = struct.unpack('<Q', data[nl + 1:nl + 9])
+            value = data[nl + 9:nl + 9 + n]
+            check(data[nl + 9 + n:nl + 10 + n] == b'\n', 'bad binary field %r' % data)
+            data = data[nl + 10 + n:]
+        check(re.fullmatch(rb'[A-Z][A-Z0-9_]*', name), 'bad field name %r' % name)
+        fields.append((name.decode(), value))
+    return fields
 
 
 def lines_of(text):
@@ -70,6 +135,84 @@ def journal_lines_carry_priority():
             (r'<3>%s:\d+: header_timeout: ' % re.escape(s.conf), 'error (config line)')):
         check(has_line(lines, regex), 'no %s line matching %r in: %s'
               % (what, regex, ht._short(lines[-12:], 1500)))
+
+
+@run.case
+def access_entries_go_to_the_journal_socket():
+    """With stderr the journal, each access entry is one datagram with fields,
+    and no access line is written to stderr."""
+    j = FakeJournal()
+    try:
+        env = {'HELLOD_TEST_JOURNAL_SOCKET': j.path}
+        with ht.Server(options={'workers': 2},
+                       env=lambda s: dict(env, JOURNAL_STREAM=s.stderr_dev_ino())) as s:
+            sent = []       # (request bytes, method for the reader, status, client port)
+            for req, method, status in (
+                    (b'GET / HTTP/1.1\r\nHost: a\r\n\r\n', 'GET', 200),
+                    (b'GET /nope?q=%0A HTTP/1.1\r\nHost: a\r\n\r\n', 'GET', 404),
+                    (b'HEAD /sleep?x HTTP/1.0\r\n\r\n', 'HEAD', 200),
+                    (b'BREW / HTTP/1.1\r\nHost: a\r\n\r\n', 'BREW', 405),
+                    (b'GET /\x01 HTTP/1.1\r\n\r\n', 'GET', 400)):
+                with ht.Conn(s.port) as c:
+                    c.send(req)
+                    r = c.read_response(method)
+                    check_eq(r.status, status, 'status of %r' % req)
+                    sent.append((req, status, c.sock.getsockname()[1],
+                                 len(r.raw_head) + len(r.body)))
+            got = j.entries(len(sent))
+            j.nothing_more()
+            check_eq(s.stop(), 0, 'exit status')
+            stderr = s.stderr_text()
+    finally:
+        j.close()
+    check(not re.search(r'^<6>%s:\d+ "' % re.escape(ht.HOST), stderr, re.M),
+          'access lines on stderr too:\n%s' % stderr)
+    by_port = {}
+    for e in got:
+        d = dict(e)
+        check_eq(len(d), len(e), 'a field given twice in %r' % e)
+        m = re.fullmatch(r'%s:(\d+)' % re.escape(ht.HOST), d.get('CLIENT_ADDRESS', b'').decode())
+        check(m, 'CLIENT_ADDRESS in %r' % e)
+        by_port[int(m.group(1))] = d
+    for req, status, port, nbytes in sent:
+        d = by_port.get(port)
+        check(d, 'no entry for the request %r from port %d' % (req, port))
+        line = req.split(b'\r\n')[0]
+        parsed = status != 400
+        want = {'PRIORITY': b'6', 'SYSLOG_IDENTIFIER': b'hellod',
+                'HTTP_STATUS': str(status).encode(), 'HTTP_BYTES': str(nbytes).encode()}
+        if parsed:
+            want['HTTP_METHOD'] = line.split(b' ')[0]
+            want['HTTP_PATH'] = re.split(rb'[?#]', line.split(b' ')[1])[0]
+        for k, v in want.items():
+            check_eq(d.get(k), v, 'field %s of the entry for %r' % (k, line))
+        for k in ('HTTP_METHOD', 'HTTP_PATH'):
+            check(parsed or k not in d, '%s in the entry for the unparsed %r' % (k, line))
+        check(re.fullmatch(rb'\d+', d.get('HTTP_DURATION_US', b'')),
+              'HTTP_DURATION_US of %r: %r' % (line, d.get('HTTP_DURATION_US')))
+        check(d.get('HELLOD_WORKER') in (b'0', b'1'), 'HELLOD_WORKER %r' % d.get('HELLOD_WORKER'))
+        msg = '%s:%d "%s" %d %d ' % (ht.HOST, port, line.decode() if parsed else '-',
+                                      status, nbytes)
+        check(d.get('MESSAGE', b'').decode().startswith(msg),
+              'MESSAGE %r does not start with %r' % (d.get('MESSAGE'), msg))
+        check(d['MESSAGE'].endswith(b' w=' + d['HELLOD_WORKER']), 'MESSAGE %r' % d['MESSAGE'])
+
+
+@run.case
+def test_socket_ignored_unless_journal():
+    """HELLOD_TEST_JOURNAL_SOCKET does nothing when stderr is not the journal:
+    the timestamped [access] line, no datagram."""
+    j = FakeJournal()
+    try:
+        with ht.Server(env={'HELLOD_TEST_JOURNAL_SOCKET': j.path}) as s:
+            ht.check_page(s.http('GET', '/'), 200, HELLO)
+            check_eq(s.stop(), 0, 'exit status')
+            lines = lines_of(s.stderr_text())
+        j.nothing_more()
+    finally:
+        j.close()
+    check(any(re.match(TIMESTAMPED_RE.pattern + r'\S+ "GET / HTTP/1\.1" 200 ', line)
+              for line in lines), 'no [access] line in %r' % lines)
 
 
 @run.case
