@@ -15,7 +15,12 @@ and measures:
      latency of one GET / issued while all N wait;
   4. server RSS (all its processes) idle and while the N sleep, i.e. bytes
      per sleeping connection;
-  5. server CPU time (utime+stime, all processes) per 10,000 /sleep.
+  5. server CPU time (utime+stime, all processes) per 10,000 /sleep;
+  6. what the metrics cost: pinned keep-alive GET / of hellod as is against
+     hellod with metrics_listen scraped once a second (a Prometheus at a
+     1 s interval, 15 times its default rate), and, with
+     BENCH_HELLOD_BASELINE=path, against that binary too (e.g. hellod built
+     from a commit before the counters), alternating, same pass.
 
 CPU steal (/proc/stat) is recorded per run; a run with more than
 BENCH_STEAL_MAX % steal is repeated (BENCH_RETRIES times at most) and the
@@ -36,6 +41,7 @@ Environment (make passes its variables of the same names):
   BENCH_STEAL_MAX      steal % above which a run is repeated (default 5)
   BENCH_RETRIES        extra attempts for such a run (default 2)
   BENCH_NO_INSTALL=1   never run apt-get
+  BENCH_HELLOD_BASELINE  a hellod binary to compare in figure 6 (optional)
 """
 
 import csv
@@ -51,6 +57,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -331,6 +338,47 @@ class Hellod(Server):
         with open(conf, 'w') as f:
             f.write('\n'.join(lines) + '\n')
         return [self.hellod, '-c', conf]
+
+
+class HellodMetrics(Hellod):
+    """hellod with metrics_listen, scraped once a second while it runs."""
+    name = 'hellod+metrics'
+
+    def __init__(self, *args):
+        self.mport = free_port()
+        self.scrapes = 0
+        self._stop = threading.Event()
+        self._thread = None
+        super().__init__(*args)
+
+    def command(self):
+        cmd = super().command()
+        with open(cmd[-1], 'a') as f:
+            f.write('metrics_listen = %s:%d\n' % (HOST, self.mport))
+        return cmd
+
+    def _scrape(self):
+        while not self._stop.wait(1.0):
+            status, body = http_get(self.mport, '/metrics')
+            if status != 200 or b'hellod_http_requests_total' not in body:
+                raise BenchError('scrape of /metrics: %d' % status)
+            self.scrapes += 1
+
+    def start(self):
+        super().start()
+        self._thread = threading.Thread(target=self._scrape, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+        super().stop()
+
+
+class HellodBaseline(Hellod):
+    name = 'hellod-baseline'
 
 
 class Nginx(Server):
@@ -698,6 +746,7 @@ def config():
         'retries': int(e('BENCH_RETRIES') or 2),
         'no_install': e('BENCH_NO_INSTALL', '') not in ('', '0', 'no'),
         'hellod': e('HELLOD') or os.path.join(os.getcwd(), 'server', 'hellod'),
+        'baseline': e('BENCH_HELLOD_BASELINE') or None,
         'client': e('BENCH_SLEEPCLIENT') or os.path.join(os.getcwd(), 'tests', 'bench', 'sleepclient'),
         'results': e('BENCH_RESULTS') or os.path.join(os.getcwd(), 'tests', 'bench', 'results'),
     }
@@ -727,6 +776,51 @@ def make_server(name, cfg, workers, pin, static):
         return Hellod(cfg['hellod'], workers if cfg['has_workers'] else None, pin,
                       cfg['sleep_s'], static)
     return Nginx(workers if cfg['has_workers'] else 1, pin, cfg['sleep_s'], static)
+
+
+def metrics_cost(cfg, static, pin):
+    """Figure 6: keep-alive req/s and CPU per request of hellod as is, with
+    metrics scraped at 1 Hz, and the baseline binary if given; returns the
+    rows and note lines."""
+    kinds = [('hellod', lambda: Hellod(cfg['hellod'], 1, pin, cfg['sleep_s'], static)),
+             ('hellod+metrics', lambda: HellodMetrics(cfg['hellod'], 1, pin, cfg['sleep_s'],
+                                                      static))]
+    if cfg['baseline']:
+        kinds.append(('hellod-baseline', lambda: HellodBaseline(cfg['baseline'], 1, pin,
+                                                                cfg['sleep_s'], static)))
+    rows = []
+    live = [(name, mk().start()) for name, mk in kinds]
+    try:
+        for rep in range(1, cfg['reps'] + 1):
+            for name, srv in live:
+                got = measured(lambda: wrk(srv, cfg['conns'], cfg['duration'], False, pin, 1),
+                               cfg)
+                for r in got:
+                    r.update(server=name, config='metrics', workers=1, mode='keepalive',
+                             rep=rep)
+                rows.extend(got)
+                k = [r for r in got if r['kept']][0]
+                log('%-15s metrics   rep %d: %8.0f req/s  CPU %s us/req  steal %.1f%%'
+                    % (name, rep, k['rps'], fmt(k['cpu_us_per_req']), k['steal_pct']))
+        scrapes = [srv.scrapes for name, srv in live if name == 'hellod+metrics'][0]
+    finally:
+        for _, srv in live:
+            srv.stop()
+    kept = [r for r in rows if r['kept']]
+    med = {name: (median([r for r in kept if r['server'] == name], 'rps'),
+                  median([r for r in kept if r['server'] == name], 'cpu_us_per_req'))
+           for name, _ in kinds}
+    notes = ['metrics cost (1 worker pinned, keep-alive GET /, medians of %d): hellod %.0f req/s '
+             '%s us/req; with metrics_listen scraped every 1 s (%d scrapes) %.0f req/s %s us/req, '
+             'ratio %.3f' % (cfg['reps'], med['hellod'][0], fmt(med['hellod'][1]), scrapes,
+                             med['hellod+metrics'][0], fmt(med['hellod+metrics'][1]),
+                             med['hellod+metrics'][0] / med['hellod'][0])]
+    if cfg['baseline']:
+        notes.append('metrics cost: baseline %s %.0f req/s %s us/req; hellod/baseline ratio %.3f'
+                     % (cfg['baseline'], med['hellod-baseline'][0],
+                        fmt(med['hellod-baseline'][1]),
+                        med['hellod'][0] / med['hellod-baseline'][0]))
+    return rows, notes
 
 
 def main():
@@ -780,6 +874,12 @@ def main():
         finally:
             for srv in live:
                 srv.stop()
+
+    # Figure 6: what the metrics cost.
+    if 'hellod' in servers and cfg['has_workers']:
+        rows, more = metrics_cost(cfg, static, pin_ok)
+        wrk_rows.extend(rows)
+        notes.extend(more)
 
     # Figures 3-5: N concurrent /sleep, a fresh server (all workers) per run.
     for rep in range(1, cfg['reps'] + 1):
