@@ -2,7 +2,10 @@
 """Documentation stays in step with the program: every config key printed by
 `hellod -h` is documented in README.md (table row), in conf/hellod.conf and,
 with the same default, in the hellod.conf(5) man page; hellod(8) documents
-the options and exit codes; both man pages render without warnings."""
+the options and exit codes; every metric family a live hellod exposes on
+its `metrics_listen` port is documented in README.md's Metrics table and
+in hellod(8)'s METRICS section, and no other; both man pages render
+without warnings."""
 
 import os
 import re
@@ -199,6 +202,46 @@ def readme_documents_options():
     missing = [o for o in ('-c', '-t', '-h', '-V') if not re.search(r'`%s\b' % re.escape(o), text)
                and not re.search(r'(?m)^\s*hellod .*%s\b' % re.escape(o), text)]
     check(not missing, 'README.md does not mention options %s' % missing)
+
+
+def live_metric_families():
+    """The family names (`# TYPE` lines) a live hellod's /metrics has."""
+    with ht.Server(options={'metrics_listen': '%s:%d' % (ht.HOST, ht.free_port())}) as s:
+        port = int(s.options['metrics_listen'].rsplit(':', 1)[1])
+        check(ht.wait_for(lambda: not ht.connect_refused(port), ht.slow(5)),
+              'nothing listens on metrics_listen port %d' % port)
+        r = ht.http(port, 'GET', '/metrics')
+    check(r.status == 200, 'GET /metrics: %d' % r.status)
+    names = re.findall(r'(?m)^# TYPE (\S+) ', r.body.decode('utf-8'))
+    check(len(names) > 10, 'only %d families in /metrics: %r' % (len(names), names))
+    return names
+
+
+def section(text, start, end, what):
+    m = re.search(r'(?ms)^%s\n(.*?)^%s' % (start, end), text)
+    check(m is not None, 'no %s section' % what)
+    return m.group(1)
+
+
+@run.case
+def metric_families_documented():
+    names = live_metric_families()
+    ht.note('%d metric families: %s' % (len(names), ' '.join(names)))
+    readme = section(read(README), '## Metrics', '## ', 'README.md "## Metrics"')
+    rows = re.findall(r'(?m)^\|\s*`([a-z_]+)`\s*\|', readme)
+    missing = [n for n in names if n not in rows]
+    check(not missing, 'README.md Metrics table has no row "| `NAME` |" for %s' % missing)
+    stale = [n for n in rows if n not in names]
+    check(not stale, 'README.md Metrics table documents families hellod does not '
+          'expose: %s' % stale)
+    man = section(read(MAN8), r'\.Sh METRICS', r'\.Sh ', 'hellod.8 METRICS')
+    items = [w for line in re.findall(r'(?m)^\.It Li (.*)$', man)
+             for w in re.findall(r'[a-z_]+', line) if w not in ('Pq', 'Ar', 'Li')]
+    missing = [n for n in names if n not in items]
+    check(not missing, 'hellod.8 METRICS has no ".It Li NAME" for %s' % missing)
+    stale = [w for w in items if re.match(r'^(hellod|process)_', w) and w not in names]
+    check(not stale, 'hellod.8 METRICS documents families hellod does not expose: %s'
+          % stale)
 
 
 if __name__ == '__main__':
