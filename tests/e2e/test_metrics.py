@@ -289,7 +289,9 @@ def exposition_well_formed_and_promtool_clean():
             check_eq(vals[-1], e.get('hellod_http_request_duration_seconds_count', route=route),
                      'route %s: +Inf bucket vs _count' % route)
             check_eq(vals[-1], 1.0, 'route %s: requests in the histogram' % route)
-        check(0.2 <= e.get('hellod_http_request_duration_seconds_sum', route='/sleep') < 5.0,
+        # libevent arms the /sleep timer from its cached (coarse) clock, so
+        # the timer can fire a few ms before 200 ms after the first byte.
+        check(0.19 <= e.get('hellod_http_request_duration_seconds_sum', route='/sleep') < 5.0,
               '/sleep duration sum %r with sleep = 200ms'
               % e.get('hellod_http_request_duration_seconds_sum', route='/sleep'))
         # promtool: parses and lints (names, suffixes, units, HELP); any
@@ -321,7 +323,7 @@ def exact_counters_after_known_requests():
         for _ in range(2):
             one(request('GET', '/nope'), 404)
         one(b'\x01\x02 garbage\r\n\r\n', 400)
-        one(request('POST', '/', body=b'abc'), 405)
+        one(request('POST', '/', body=b'abc'), 405)     # route "other": not GET or HEAD
         # header_timeout: a silent connection is closed without a word, a
         # started head gets 408.
         one(b'', None)
@@ -349,7 +351,7 @@ def exact_counters_after_known_requests():
                  'connections closed by reason')
         check_eq(nonzero(deltas(before, after, 'hellod_http_requests_total')),
                  {lab(route='/', code='200'): 3.0, lab(route='other', code='404'): 2.0,
-                  lab(route='other', code='400'): 1.0, lab(route='/', code='405'): 1.0,
+                  lab(route='other', code='400'): 1.0, lab(route='other', code='405'): 1.0,
                   lab(route='other', code='408'): 1.0},
                  'requests by route and code')
         for route in ('/', '/sleep', 'other'):
@@ -370,6 +372,8 @@ def metrics_listener_http():
     s = ht.shared_server(sleep='1s')
     check_eq(s.http('GET', '/metrics').status, 404, 'GET /metrics on the public port')
     with MetricsServer() as m:
+        # Server.start's probe connection to the public port counts too.
+        accepted = m.scrape().get('hellod_connections_accepted_total')
         with ht.Conn(m.mport) as c:
             # keep-alive: GET, HEAD, GET on one connection
             c.request('GET', '/metrics')
@@ -396,14 +400,15 @@ def metrics_listener_http():
                         headers=[('Content-Length', '0')])
             check_eq(r.status, 405, '%s /metrics' % method)
         e = m.scrape()
-        check_eq(e.get('hellod_connections_accepted_total'), 1.0,
+        check_eq(e.get('hellod_connections_accepted_total') - accepted, 1.0,
                  'accepted: only the public connection (the metrics listener\'s are not counted)')
 
 
 @run.case
 def two_workers_summed():
     with MetricsServer(options={'workers': '2'}) as s:
-        check_eq(s.scrape().get('hellod_workers'), 2.0, 'hellod_workers with workers = 2')
+        before = s.scrape()
+        check_eq(before.get('hellod_workers'), 2.0, 'hellod_workers with workers = 2')
         mark = len(s.stderr_text())
         n = 0
         seen = set()
@@ -426,12 +431,15 @@ def two_workers_summed():
             seen = set(re.findall(r'\[access\] .* w=(\d+)$', s.stderr_text()[mark:], re.M))
         check_eq(sorted(seen), ['0', '1'], 'workers that served (access log w=N)')
         e = s.scrape()
-        check_eq(e.get('hellod_http_requests_total', route='/', code='200'), float(n),
+
+        def grew(name, **labels):
+            return e.get(name, **labels) - before.get(name, **labels)
+        check_eq(grew('hellod_http_requests_total', route='/', code='200'), float(n),
                  'GET / 200 summed over both workers')
-        check_eq(e.get('hellod_connections_accepted_total'), float(n), 'accepted')
-        check_eq(e.get('hellod_http_request_duration_seconds_count', route='/'), float(n),
+        check_eq(grew('hellod_connections_accepted_total'), float(n), 'accepted')
+        check_eq(grew('hellod_http_request_duration_seconds_count', route='/'), float(n),
                  'histogram _count')
-        check_eq(e.get('hellod_connections_closed_total', reason='done'), float(n),
+        check_eq(grew('hellod_connections_closed_total', reason='done'), float(n),
                  'closed (done)')
         ht.note('%d GET / over 2 workers, summed' % n)
 
@@ -500,16 +508,20 @@ def accept_pauses_at_max_connections():
 
 @run.case
 def idle_connection_reclaimed_at_max_connections():
+    # A connection that brings the count to max_connections makes hellod
+    # close its longest-idle keep-alive connection at once.
     with MetricsServer(options={'workers': '1', 'max_connections': '3'}) as s:
-        idle = [ht.Conn(s.port) for _ in range(3)]
+        idle = [ht.Conn(s.port) for _ in range(2)]
         try:
             for c in idle:
                 c.request('GET', '/')
                 check_eq(c.read_response().status, 200, 'GET / (kept alive)')
-            check_eq(s.scrape().get('hellod_connections_open'), 3.0, 'open at the limit')
-            check_eq(s.http('GET', '/').status, 200, 'GET / from a 4th client')
+            check_eq(s.scrape().get('hellod_connections_closed_total',
+                                    reason='max_connections'), 0.0, 'reclaimed before the limit')
+            check_eq(s.http('GET', '/').status, 200, 'GET / from a 3rd client')
             check_eq(idle[0].expect_closed(ht.slow(2), 'the longest-idle connection'),
                      'eof', 'how the longest-idle connection ended')
+            idle[1].expect_open(0.1)
             e = s.scrape()
             check_eq(e.get('hellod_connections_closed_total', reason='max_connections'), 1.0,
                      'closed to make room (max_connections)')
@@ -518,7 +530,6 @@ def idle_connection_reclaimed_at_max_connections():
         finally:
             for c in idle:
                 c.close()
-
 
 def proc_start_time(pid):
     """Start time of pid in seconds since the epoch, from /proc."""
@@ -547,8 +558,12 @@ def process_figures_sane():
         real = ht.settled_fd_count(s.pid)
         check(fds >= 4 and abs(fds - real) <= 2,
               'process_open_fds %r, /proc/%d/fd has %d' % (fds, s.pid, real))
-        check_eq(e.get('process_max_fds'), float(proc_limit_nofile(s.pid)),
-                 'process_max_fds vs /proc/PID/limits')
+        # valgrind keeps a few descriptors for itself: getrlimit() under it
+        # says a little less than /proc/PID/limits.
+        limit = proc_limit_nofile(s.pid)
+        maxfds = e.get('process_max_fds')
+        check(maxfds == limit or (ht.WRAPPER and limit - 64 <= maxfds < limit),
+              'process_max_fds %r, /proc/%d/limits says %d' % (maxfds, s.pid, limit))
         rss = e.get('process_resident_memory_bytes')
         vm = e.get('process_virtual_memory_bytes')
         real_rss = ht.rss_kib(s.pid) * 1024
