@@ -195,7 +195,19 @@ class MetricsServer(ht.Server):
         check(ht.wait_for(lambda: not ht.connect_refused(self.mport), ht.slow(5), 0.05),
               'nothing listens on metrics_listen %s:%d; stderr:\n%s'
               % (ht.HOST, self.mport, self.stderr_tail()))
+        # Server.start's probe connection to the public port (made once
+        # hellod logs that it is ready) counts as accepted and closed:
+        # wait until hellod has seen both, so that cases start settled.
+        check(ht.wait_for(lambda: self._settled(self.scrape()), ht.slow(5)),
+              'the start-up probe connection never accepted and closed: %s'
+              % self.scrape().text[:1500])
         return self
+
+    @staticmethod
+    def _settled(e):
+        accepted = e.get('hellod_connections_accepted_total')
+        return (accepted >= 1 and e.get('hellod_connections_open') == 0
+                and e.total('hellod_connections_closed_total') == accepted)
 
     def scrape(self):
         """GET /metrics on the metrics listener, checked and parsed."""
@@ -372,7 +384,6 @@ def metrics_listener_http():
     s = ht.shared_server(sleep='1s')
     check_eq(s.http('GET', '/metrics').status, 404, 'GET /metrics on the public port')
     with MetricsServer() as m:
-        # Server.start's probe connection to the public port counts too.
         accepted = m.scrape().get('hellod_connections_accepted_total')
         with ht.Conn(m.mport) as c:
             # keep-alive: GET, HEAD, GET on one connection
