@@ -42,6 +42,8 @@ struct metrics {
 	char				 m_name[64];
 	TAILQ_HEAD(metrics_conns, metrics_conn) m_conns;
 	size_t				 m_nconns;
+	struct event			*m_retry;	/* accept again after
+							   EMFILE */
 };
 
 static void	metrics_accept_cb(struct evconnlistener *, evutil_socket_t,
@@ -50,6 +52,8 @@ static void	metrics_read_cb(struct bufferevent *, void *);
 static void	metrics_write_cb(struct bufferevent *, void *);
 static void	metrics_event_cb(struct bufferevent *, short, void *);
 static void	metrics_conn_free(struct metrics_conn *);
+static void	metrics_error_cb(struct evconnlistener *, void *);
+static void	metrics_retry_cb(evutil_socket_t, short, void *);
 
 /*
  * Open the metrics listener on la, in the main loop of s. Returns NULL
@@ -79,6 +83,14 @@ metrics_open(struct server *s, const struct listen_addr *la, char **cause)
 		free(m);
 		return (NULL);
 	}
+	if ((m->m_retry = evtimer_new(s->s_base, metrics_retry_cb, m)) ==
+	    NULL) {
+		*cause = strdup("out of memory");
+		evconnlistener_free(m->m_lev);
+		free(m);
+		return (NULL);
+	}
+	evconnlistener_set_error_cb(m->m_lev, metrics_error_cb);
 	if (getsockname(evconnlistener_get_fd(m->m_lev),
 	    (struct sockaddr *)&ss, &len) == 0)
 		listener_format((struct sockaddr *)&ss, len, m->m_name,
@@ -101,8 +113,43 @@ metrics_close(struct metrics *m)
 		next = TAILQ_NEXT(mc, mc_entry);
 		metrics_conn_free(mc);
 	}
+	event_free(m->m_retry);
 	evconnlistener_free(m->m_lev);
 	free(m);
+}
+
+/*
+ * accept() failed, most likely for want of a descriptor (EMFILE): the
+ * listening socket stays readable, so stop listening and try again in
+ * HELLOD_ACCEPT_RETRY_MS rather than spin the main loop on it.
+ */
+static void
+metrics_error_cb(struct evconnlistener *lev, void *arg)
+{
+	struct metrics	*m = arg;
+	struct timeval	 tv;
+	int		 err = EVUTIL_SOCKET_ERROR();
+
+	if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM)
+		log_debug("metrics: accept on %s: %s: retrying in %d ms",
+		    m->m_name, strerror(err), HELLOD_ACCEPT_RETRY_MS);
+	else
+		log_warnx("metrics: accept on %s: %s", m->m_name,
+		    strerror(err));
+	evconnlistener_disable(lev);
+	worker_ms_tv(HELLOD_ACCEPT_RETRY_MS, &tv);
+	evtimer_add(m->m_retry, &tv);
+}
+
+/* Listen again after a failed accept(). */
+static void
+metrics_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct metrics	*m = arg;
+
+	(void)fd;
+	(void)what;
+	evconnlistener_enable(m->m_lev);
 }
 
 /* A new connection to the metrics listener. */
