@@ -542,6 +542,64 @@ def idle_connection_reclaimed_at_max_connections():
             for c in idle:
                 c.close()
 
+NOFILE = 40             # hellod's descriptor limit in the next case
+
+
+def low_nofile():
+    """preexec_fn: hellod runs with RLIMIT_NOFILE = NOFILE."""
+    import resource
+    resource.setrlimit(resource.RLIMIT_NOFILE, (NOFILE, NOFILE))
+
+
+@run.case
+def accept_pauses_out_of_descriptors():
+    # 60 clients stay connected to a hellod with 40 descriptors: accept()
+    # fails with EMFILE and the worker pauses. A scrape waiting meanwhile
+    # cannot be accepted either: the metrics listener must pause and retry
+    # too, not spin on its readable socket (CPU) or log each failed accept.
+    ht.raise_nofile(200)
+    with MetricsServer(options={'header_timeout': '60s', 'workers': '1'},
+                       popen_kw={'preexec_fn': low_nofile}) as s:
+        e = s.scrape()
+        check_eq(e.get('process_max_fds'), float(NOFILE) if not ht.WRAPPER
+                 else e.get('process_max_fds'), 'process_max_fds under RLIMIT_NOFILE')
+        mark = len(s.stderr_text())
+        conns = ht.connect_many(s.port, 60)
+        scrape = None
+        try:
+            check(s.wait_stderr('pausing accept', ht.slow(3), mark),
+                  'no "pausing accept" warning; stderr:\n%s' % s.stderr_tail())
+            scrape = ht.Conn(s.mport, timeout=ht.slow(10))
+            scrape.request('GET', '/metrics')
+            lines0 = s.stderr_text().count('\n')
+            cpu0, t0 = ht.cpu_seconds(s.pid), time.monotonic()
+            time.sleep(2)
+            used, dt = ht.cpu_seconds(s.pid) - cpu0, time.monotonic() - t0
+            logged = s.stderr_text().count('\n') - lines0
+            ht.note('out of descriptors with a scrape waiting: %.3f s CPU in %.1f s, '
+                    '%d log lines' % (used, dt, logged))
+            check(used < 0.1 * dt, 'hellod used %.3f s of CPU in %.1f s out of descriptors '
+                  'with a scrape waiting (spinning?)' % (used, dt))
+            check(logged <= 2, '%d log lines in %.1f s out of descriptors with a scrape '
+                  'waiting: %r' % (logged, dt, s.stderr_text()[-300:]))
+        finally:
+            for c in conns:
+                c.close()
+        try:
+            r = scrape.read_response()
+            check_eq(r.status, 200, 'the scrape that waited')
+            e = Exposition(r.body.decode('utf-8'))
+        finally:
+            scrape.close()
+        # Each client that leaves frees a descriptor that the next queued
+        # one takes, so the worker may pause again: at least one pause.
+        pauses = e.get('hellod_accept_pauses_total', reason='descriptors')
+        check(pauses >= 1, 'accept pauses (descriptors): %r' % pauses)
+        check_eq(e.get('hellod_accept_paused'), 0.0,
+                 'hellod_accept_paused (max_connections only)')
+        check_eq(s.http('GET', '/').status, 200, 'GET / once the clients left')
+
+
 def proc_start_time(pid):
     """Start time of pid in seconds since the epoch, from /proc."""
     with open('/proc/%d/stat' % pid) as f:
