@@ -410,6 +410,13 @@ def metrics_listener_http():
             r = ht.http(m.mport, method, '/metrics',
                         headers=[('Content-Length', '0')])
             check_eq(r.status, 405, '%s /metrics' % method)
+            check_eq(r.header('Allow'), 'GET, HEAD', '%s /metrics Allow' % method)
+        with ht.Conn(m.mport) as c:
+            # A body is read past, and the connection stays usable.
+            c.request('POST', '/metrics', body=b'hello')
+            check_eq(c.read_response().status, 405, 'POST /metrics with a body')
+            c.request('GET', '/metrics')
+            check_eq(c.read_response().status, 200, 'GET /metrics after a POST with a body')
         e = m.scrape()
         check_eq(e.get('hellod_connections_accepted_total') - accepted, 1.0,
                  'accepted: only the public connection (the metrics listener\'s are not counted)')
