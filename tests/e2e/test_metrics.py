@@ -518,8 +518,12 @@ def accept_pauses_at_max_connections():
               'connections left open')
         e = s.scrape()
         check_eq(e.get('hellod_accept_paused'), 0.0, 'accept_paused after the resume')
-        check_eq(e.get('hellod_accept_pauses_total', reason='max_connections'), 1.0,
-                 'accept pauses (max_connections) at the end')
+        # Accepting resumes at 3 of 4 connections: if the queued client is
+        # accepted before the last /sleep connections have closed, the
+        # count is back at 4 and accepting pauses once more.
+        check(e.get('hellod_accept_pauses_total', reason='max_connections') in (1.0, 2.0),
+              'accept pauses (max_connections) at the end: %r, want 1 (or 2)'
+              % e.get('hellod_accept_pauses_total', reason='max_connections'))
         check_eq(e.get('hellod_accept_pauses_total', reason='descriptors'), 0.0,
                  'accept pauses (descriptors)')
 
@@ -596,6 +600,14 @@ def accept_pauses_out_of_descriptors():
             r = scrape.read_response()
             check_eq(r.status, 200, 'the scrape that waited')
             e = Exposition(r.body.decode('utf-8'))
+        except ConnectionResetError:
+            # valgrind closes a descriptor accept() returns above the
+            # (lower) limit it shows hellod ("invalid file descriptor ...
+            # in syscall accept()"), which resets that client.
+            if not ht.WRAPPER:
+                raise
+            ht.note('the waiting scrape was reset (by %s); scraping again' % ht.WRAPPER[0])
+            e = s.scrape()
         finally:
             scrape.close()
         # Each client that leaves frees a descriptor that the next queued
