@@ -382,6 +382,7 @@ struct stats_server {
 	uint64_t		ss_limit_pauses;
 	uint64_t		ss_reloads;
 	uint64_t		ss_reload_failures;
+	uint64_t		ss_journal_dropped;	/* access entries */
 };
 
 /* What the process itself uses, from /proc. */
@@ -604,6 +605,7 @@ struct worker {
 	size_t			 w_nlisteners;
 	int			 w_accepting;	/* listeners enabled */
 	int			 w_emfile;	/* paused: out of descriptors */
+	int			 w_emfile_episode; /* no accept since it was */
 	struct event		*w_accept_retry;
 
 	struct conn_list	 w_conns;

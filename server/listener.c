@@ -213,6 +213,7 @@ listener_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 
 	(void)lev;
 	worker_doing(l->l_w, "accepting a connection", 0);
+	l->l_w->w_emfile_episode = 0;
 	if (atomic_load_explicit(&l->l_w->w_srv->s_emfile_warned,
 	    memory_order_relaxed) &&
 	    atomic_exchange(&l->l_w->w_srv->s_emfile_warned, 0))

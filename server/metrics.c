@@ -223,6 +223,7 @@ metrics_body(struct server *s, struct evbuffer *body)
 	ss.ss_limit_pauses = atomic_load(&s->s_limit_pauses);
 	ss.ss_reloads = s->s_reloads;
 	ss.ss_reload_failures = s->s_reload_failures;
+	ss.ss_journal_dropped = log_journal_dropped();
 	(void)stats_process(&sp);
 	stats_write(body, &sum, &ss, &sp);
 }

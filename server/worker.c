@@ -456,8 +456,9 @@ worker_accept_pause(struct worker *w)
 {
 	struct timeval	tv;
 
-	if (!w->w_emfile)
+	if (!w->w_emfile_episode)	/* ends at the next accept */
 		stats_add(&w->w_stats.st_emfile_pauses, 1);
+	w->w_emfile_episode = 1;
 	w->w_emfile = 1;
 	worker_accept_update(w);
 	worker_ms_tv(HELLOD_ACCEPT_RETRY_MS, &tv);

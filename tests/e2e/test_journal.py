@@ -199,6 +199,47 @@ def access_entries_go_to_the_journal_socket():
 
 
 @run.case
+def full_journal_drops_are_counted_in_metrics():
+    """A journal that never reads: entries are dropped, never waited for, and
+    hellod_journal_dropped_total says how many."""
+    j = FakeJournal()
+    try:
+        # A small receive queue fills after a few entries.
+        j.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        mport = ht.free_port()
+        env = {'HELLOD_TEST_JOURNAL_SOCKET': j.path}
+        with ht.Server(options={'workers': 1,
+                                'metrics_listen': '%s:%d' % (ht.HOST, mport)},
+                       env=lambda s: dict(env, JOURNAL_STREAM=s.stderr_dev_ino())) as s:
+            n = 300
+            with ht.Conn(s.port) as c:
+                for _ in range(n):
+                    c.send(b'GET / HTTP/1.1\r\nHost: a\r\n\r\n')
+                    check_eq(c.read_response().status, 200, 'GET / status')
+            r = ht.http(mport, 'GET', '/metrics')
+            check_eq(r.status, 200, '/metrics status')
+            m = re.search(rb'(?m)^hellod_journal_dropped_total (\d+)$', r.body)
+            check(m, 'no hellod_journal_dropped_total in /metrics')
+            dropped = int(m.group(1))
+            queued = 0
+            j.sock.setblocking(False)
+            try:
+                while True:
+                    j.sock.recv(65536)
+                    queued += 1
+            except BlockingIOError:
+                pass
+            ht.note('%d entries: %d in the journal\'s queue, %d dropped' % (n, queued, dropped))
+            check(dropped > 0, 'nothing dropped with a journal that never reads')
+            check_eq(queued + dropped, n, 'entries queued + dropped')
+            check(s.wait_stderr('dropped', 5), 'no warning about dropped entries: %s'
+                  % s.stderr_tail())
+            check_eq(s.stop(), 0, 'exit status')
+    finally:
+        j.close()
+
+
+@run.case
 def test_socket_ignored_unless_journal():
     """HELLOD_TEST_JOURNAL_SOCKET does nothing when stderr is not the journal:
     the timestamped [access] line, no datagram."""
