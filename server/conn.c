@@ -612,7 +612,8 @@ conn_request(struct conn *c)
 	}
 	if (id == ROUTE_HELLO)
 		c->c_route = STATS_ROUTE_HELLO;
-	conn_respond(c, pages_get(w->w_pages, route_page(id)), 0);
+	conn_respond(c, pages_answer(w->w_pages, route_page(id), &c->c_req),
+	    0);
 }
 
 /* A request cannot be answered normally: send status and close. */
@@ -822,7 +823,8 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 		break;
 	case CONN_SLEEPING:
 		stats_sub(&c->c_w->w_stats.st_sleeping, 1);
-		conn_respond(c, pages_get(c->c_w->w_pages, PAGE_HELLO), 0);
+		conn_respond(c, pages_answer(c->c_w->w_pages, PAGE_HELLO,
+		    &c->c_req), 0);
 		(void)conn_run(c);
 		break;
 	case CONN_LINGERING:

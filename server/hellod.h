@@ -231,8 +231,18 @@ enum http_state {
 };
 
 #define HTTP_CHUNK_LINE_MAX	1024	/* longest chunk-size line */
+#define HTTP_INM_MAX		8	/* If-None-Match entity-tags kept */
 #define HTTP_LINE_INLINE	56	/* request lines this short need no
 					   malloc */
+
+/* What If-None-Match said (RFC 9110 13.1.2). */
+enum http_inm {
+	HTTP_INM_NONE = 0,	/* absent: If-Modified-Since decides */
+	HTTP_INM_LIST,		/* r_inm_tag[0 .. r_inm_n - 1] */
+	HTTP_INM_ANY,		/* "*" */
+	HTTP_INM_UNUSABLE,	/* malformed, or more than HTTP_INM_MAX
+				   tags: matches nothing */
+};
 
 /*
  * One request being parsed from a connection's input. The parser never
@@ -261,6 +271,16 @@ struct http_request {
 	uint64_t	 r_clen;
 	uint64_t	 r_body_total;	/* chunked body bytes so far */
 
+	/* Preconditions, as numbers: no copy of a header is kept. */
+	enum http_inm	 r_inm;
+	int		 r_inm_n;
+	uint64_t	 r_inm_tag[HTTP_INM_MAX]; /* http_hash() of each
+						    opaque-tag, quotes
+						    included, W/ dropped */
+	int		 r_nims;	/* If-Modified-Since fields seen */
+	int		 r_ims_ok;	/* r_ims holds a valid HTTP-date */
+	time_t		 r_ims;
+
 	int		 r_status;	/* with HTTP_ERROR */
 	const char	*r_error;	/* why, for the log */
 };
@@ -274,21 +294,35 @@ int		 http_keepalive(const struct http_request *);
 const char	*http_path(const struct http_request *, size_t *);
 const char	*http_reason(int);
 void		 http_date(time_t, char *, size_t);
+int		 http_parse_date(const char *, size_t, time_t *);
+uint64_t	 http_hash(const void *, size_t);
+int		 http_not_modified(const struct http_request *, uint64_t,
+		     time_t);
 
 /* page.c */
 #define PAGE_DATE_LEN	29	/* "Sun, 06 Nov 1994 08:49:37 GMT" */
+#define PAGE_ETAG_LEN	36	/* "\"HASH-LEN\"" and its NUL, at most */
 
-/* A response prebuilt once: status line and fixed headers, and a body. */
+/*
+ * A response prebuilt once: status line and fixed headers, and a body.
+ * A page with validators (ETag, Last-Modified) points to its prebuilt
+ * 304, which pages_answer() picks when the request's preconditions say
+ * the client's copy is current.
+ */
 struct page {
 	int		 p_status;
 	char		*p_head;	/* up to, not including, Date */
 	size_t		 p_headlen;
 	char		*p_body;
 	size_t		 p_bodylen;
+	const struct page *p_notmod;	/* its 304; NULL: no validators */
+	uint64_t	 p_tag;		/* http_hash() of the ETag value */
+	time_t		 p_mtime;	/* Last-Modified */
 };
 
 enum page_id {
 	PAGE_HELLO = 0,		/* 200 hello.html */
+	PAGE_HELLO_304,		/* 304 for it: validators, no body */
 	PAGE_NOT_FOUND,		/* 404 404.html */
 	PAGE_400,
 	PAGE_405,
@@ -310,6 +344,9 @@ struct pages	*pages_load(const char *, char **);
 void		 pages_free(struct pages *);
 const struct page *pages_get(const struct pages *, enum page_id);
 const struct page *pages_for_status(const struct pages *, int);
+const struct page *pages_answer(const struct pages *, enum page_id,
+		     const struct http_request *);
+size_t		 page_etag(char *, size_t, const char *, size_t);
 int		 page_build(struct page *, int, const char *, const char *,
 		     size_t);
 void		 page_clear(struct page *);

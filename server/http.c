@@ -25,6 +25,10 @@ static int	http_head_done(struct http_request *);
 static int	http_chunk_size(struct http_request *, const char *, size_t);
 static int	http_field_check(struct http_request *, const char *, size_t);
 static int	http_fail(struct http_request *, int, const char *);
+static void	http_if_none_match(struct http_request *, const char *,
+		    size_t);
+static void	http_if_modified_since(struct http_request *, const char *,
+		    size_t);
 
 /* tchar from RFC 9110 5.6.2, as a table for speed. */
 static const unsigned char http_tchar[256] = {
@@ -437,6 +441,10 @@ http_header(struct http_request *r, const char *line, size_t len)
 				r->r_conn_keepalive = 1;
 		}
 		break;
+	case 13:
+		if (strncasecmp(line, "if-none-match", 13) == 0)
+			http_if_none_match(r, v, (size_t)(ve - v));
+		break;
 	case 14:
 		if (strncasecmp(line, "content-length", 14) == 0)
 			return (http_content_length(r, v, (size_t)(ve - v)));
@@ -444,9 +452,76 @@ http_header(struct http_request *r, const char *line, size_t len)
 	case 17:
 		if (strncasecmp(line, "transfer-encoding", 17) == 0)
 			http_transfer_encoding(r, v, (size_t)(ve - v));
+		else if (strncasecmp(line, "if-modified-since", 17) == 0)
+			http_if_modified_since(r, v, (size_t)(ve - v));
 		break;
 	}
 	return (0);
+}
+
+/*
+ * If-None-Match = "*" / #entity-tag, entity-tag = [ "W/" ] opaque-tag
+ * (RFC 9110 8.8.3, 13.1.2). Each opaque-tag is kept as its hash: the
+ * weak comparison the field calls for ignores W/ and compares the rest
+ * octet by octet. Several field lines make one list. A malformed value,
+ * "*" with anything else, or more tags than HTTP_INM_MAX make the field
+ * unusable: it then matches nothing, so the full page is sent, which is
+ * always a correct answer.
+ */
+static void
+http_if_none_match(struct http_request *r, const char *v, size_t len)
+{
+	const char	*end = v + len, *t;
+
+	if (r->r_inm == HTTP_INM_UNUSABLE)
+		return;
+	if (r->r_inm == HTTP_INM_ANY)
+		goto bad;
+	if (len == 1 && *v == '*') {
+		if (r->r_inm != HTTP_INM_NONE)
+			goto bad;
+		r->r_inm = HTTP_INM_ANY;
+		return;
+	}
+	r->r_inm = HTTP_INM_LIST;
+	while (v < end) {
+		if (IS_OWS(*v) || *v == ',') {
+			v++;	/* RFC 9110 5.6.1: empty elements are fine */
+			continue;
+		}
+		if (end - v >= 2 && v[0] == 'W' && v[1] == '/')
+			v += 2;
+		if (v == end || *v != '"')
+			goto bad;
+		/* etagc: %x21 / %x23-7E / obs-text */
+		for (t = v + 1; t < end && *t != '"'; t++) {
+			if ((unsigned char)*t <= 0x20 || *t == 0x7f)
+				goto bad;
+		}
+		if (t == end || r->r_inm_n == HTTP_INM_MAX)
+			goto bad;
+		t++;
+		r->r_inm_tag[r->r_inm_n++] = http_hash(v, (size_t)(t - v));
+		for (v = t; v < end && IS_OWS(*v); v++)
+			;
+		if (v < end && *v != ',')
+			goto bad;
+	}
+	return;
+bad:
+	r->r_inm = HTTP_INM_UNUSABLE;
+	r->r_inm_n = 0;
+}
+
+/*
+ * If-Modified-Since = HTTP-date. An invalid date is ignored (RFC 9110
+ * 13.1.3), and so is a field sent more than once.
+ */
+static void
+http_if_modified_since(struct http_request *r, const char *v, size_t len)
+{
+	r->r_nims++;
+	r->r_ims_ok = r->r_nims == 1 && http_parse_date(v, len, &r->r_ims) == 0;
 }
 
 /* chunk-size [ chunk-ext ]: hex digits, then nothing or ";ext". */
@@ -544,6 +619,7 @@ http_reason(int status)
 {
 	switch (status) {
 	case 200: return ("OK");
+	case 304: return ("Not Modified");
 	case 400: return ("Bad Request");
 	case 404: return ("Not Found");
 	case 405: return ("Method Not Allowed");
@@ -574,4 +650,187 @@ http_date(time_t t, char *buf, size_t len)
 	snprintf(buf, len, "%s, %02d %s %04d %02d:%02d:%02d GMT",
 	    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
 	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* Day and month names, for http_parse_date(). */
+static const char	 http_days[7][10] = { "Sunday", "Monday", "Tuesday",
+			     "Wednesday", "Thursday", "Friday", "Saturday" };
+static const char	 http_months[12][4] = { "Jan", "Feb", "Mar", "Apr",
+			     "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+			     "Dec" };
+
+/* n decimal digits at s, or -1. */
+static int
+http_date_num(const char *s, size_t n)
+{
+	int	v = 0;
+
+	for (; n > 0; n--, s++) {
+		if (*s < '0' || *s > '9')
+			return (-1);
+		v = v * 10 + (*s - '0');
+	}
+	return (v);
+}
+
+/* The month named by the three letters at s (0-11), or -1. */
+static int
+http_date_month(const char *s)
+{
+	int	i;
+
+	for (i = 0; i < 12; i++) {
+		if (memcmp(s, http_months[i], 3) == 0)
+			return (i);
+	}
+	return (-1);
+}
+
+/* Whether the len bytes at s are a day name, short (3) or long. */
+static int
+http_date_day(const char *s, size_t len)
+{
+	int	i;
+
+	for (i = 0; i < 7; i++) {
+		if ((len == 3 || len == strlen(http_days[i])) &&
+		    memcmp(s, http_days[i], len) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/* "HH:MM:SS" at s, as seconds into the day, or -1. */
+static int
+http_date_clock(const char *s)
+{
+	int	h, m, sec;
+
+	if (s[2] != ':' || s[5] != ':')
+		return (-1);
+	h = http_date_num(s, 2);
+	m = http_date_num(s + 3, 2);
+	sec = http_date_num(s + 6, 2);
+	if (h < 0 || h > 23 || m < 0 || m > 59 || sec < 0 || sec > 60)
+		return (-1);	/* 60: a leap second */
+	return (h * 3600 + m * 60 + sec);
+}
+
+/*
+ * Seconds since the epoch of y-m-d (m 1-12) plus secs, or -1 if the day
+ * does not exist. Days from the civil date as in Howard Hinnant's
+ * days_from_civil: no timegm(), no time zone, no locale.
+ */
+static int
+http_date_make(int y, int m, int d, int secs, time_t *t)
+{
+	static const int	 mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31,
+				     30, 31, 30, 31 };
+	int64_t			 era, yoe, doy, doe;
+
+	if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1] || secs < 0 ||
+	    (m == 2 && d == 29 && (y % 4 != 0 ||
+	    (y % 100 == 0 && y % 400 != 0))))
+		return (-1);
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	*t = (time_t)((era * 146097 + doe - 719468) * 86400 + secs);
+	return (0);
+}
+
+/*
+ * Parse an HTTP-date (RFC 9110 5.6.7) in any of its three formats:
+ *	IMF-fixdate	Sun, 06 Nov 1994 08:49:37 GMT
+ *	rfc850-date	Sunday, 06-Nov-94 08:49:37 GMT
+ *	asctime-date	Sun Nov  6 08:49:37 1994
+ * Case-sensitive, as the grammar is. The day name must be one, but need
+ * not agree with the date. A two-digit year is 1970-2069: RFC 9110 reads
+ * it as at most 50 years ahead of now, which differs only for years more
+ * than 43 years in the future, and keeps this free of a clock. Returns 0
+ * with *t set, or -1.
+ */
+int
+http_parse_date(const char *s, size_t len, time_t *t)
+{
+	const char	*c;
+	int		 d, m, y, secs;
+
+	if (len == 29 && s[3] == ',' && s[4] == ' ' && s[7] == ' ' &&
+	    s[11] == ' ' && s[16] == ' ' && s[25] == ' ' &&
+	    memcmp(s + 26, "GMT", 3) == 0) {
+		if (!http_date_day(s, 3))
+			return (-1);
+		d = http_date_num(s + 5, 2);
+		m = http_date_month(s + 8);
+		y = http_date_num(s + 12, 4);
+		secs = http_date_clock(s + 17);
+	} else if (len == 24 && s[3] == ' ' && s[7] == ' ' && s[10] == ' ' &&
+	    s[19] == ' ') {
+		if (!http_date_day(s, 3))
+			return (-1);
+		m = http_date_month(s + 4);
+		d = s[8] == ' ' ? http_date_num(s + 9, 1) :
+		    http_date_num(s + 8, 2);
+		secs = http_date_clock(s + 11);
+		y = http_date_num(s + 20, 4);
+	} else if ((c = memchr(s, ',', len)) != NULL && c - s >= 6 &&
+	    len - (size_t)(c - s) == 24 && c[1] == ' ' && c[4] == '-' &&
+	    c[8] == '-' && c[11] == ' ' && c[20] == ' ' &&
+	    memcmp(c + 21, "GMT", 3) == 0) {
+		if (!http_date_day(s, (size_t)(c - s)))
+			return (-1);
+		d = http_date_num(c + 2, 2);
+		m = http_date_month(c + 5);
+		if ((y = http_date_num(c + 9, 2)) >= 0)
+			y += y < 70 ? 2000 : 1900;
+		secs = http_date_clock(c + 12);
+	} else
+		return (-1);
+	if (d < 0 || m < 0 || y < 0)
+		return (-1);
+	return (http_date_make(y, m + 1, d, secs, t));
+}
+
+/* 64-bit FNV-1a of len bytes at p. */
+uint64_t
+http_hash(const void *p, size_t len)
+{
+	const unsigned char	*s = p;
+	uint64_t		 h = 14695981039346656037ULL;
+
+	while (len-- > 0)
+		h = (h ^ *s++) * 1099511628211ULL;
+	return (h);
+}
+
+/*
+ * Whether a GET or HEAD of a representation with entity-tag hash tag and
+ * modification time mtime should be answered 304 (RFC 9110 13.2.2):
+ * If-None-Match when present, else If-Modified-Since.
+ */
+int
+http_not_modified(const struct http_request *r, uint64_t tag, time_t mtime)
+{
+	int	i;
+
+	if (r->r_method != HTTP_M_GET && r->r_method != HTTP_M_HEAD)
+		return (0);
+	switch (r->r_inm) {
+	case HTTP_INM_NONE:
+		break;
+	case HTTP_INM_ANY:
+		return (1);
+	case HTTP_INM_LIST:
+		for (i = 0; i < r->r_inm_n; i++) {
+			if (r->r_inm_tag[i] == tag)
+				return (1);
+		}
+		return (0);
+	case HTTP_INM_UNUSABLE:
+		return (0);
+	}
+	return (r->r_ims_ok && mtime <= r->r_ims);
 }

@@ -3,12 +3,22 @@
  * loaded: status line and fixed headers in one block, and the body. Per
  * response only the Date line (cached by the caller, refreshed once a
  * second) and an optional Connection line are added.
+ *
+ * Every response says Cache-Control: no-cache, so that a browser may keep
+ * a page but asks each time whether it is still current. The hello page
+ * carries validators, a strong ETag made from its body and Last-Modified
+ * from its file, and has a prebuilt 304 twin (PAGE_HELLO_304) that
+ * pages_answer() sends when the request's preconditions match. Error
+ * pages, 404 included, carry none: they are not representations anyone
+ * asked to revalidate, and RFC 9110 13.2.1 has a server ignore
+ * preconditions when the answer would not be 2xx anyway.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,20 +45,28 @@ static const struct {
 /*
  * Build a page: the head up to (not including) Date, and a copy of the
  * body. extra, if not NULL, is added verbatim after the fixed headers.
+ * A 304 has no Content-Type and no Content-Length: it has no content,
+ * and RFC 9110 15.4.5 asks for no representation metadata but the
+ * validators and Cache-Control.
  */
 int
 page_build(struct page *p, int status, const char *extra, const char *body,
     size_t bodylen)
 {
+	char	clen[96];
 	int	n;
 
 	memset(p, 0, sizeof *p);
 	p->p_status = status;
+	if (status == 304)
+		clen[0] = '\0';
+	else
+		(void)snprintf(clen, sizeof clen, "Content-Type: text/html; "
+		    "charset=utf-8\r\nContent-Length: %zu\r\n", bodylen);
 	n = asprintf(&p->p_head, "HTTP/1.1 %d %s\r\n"
 	    "Server: hellod/%s\r\n"
-	    "Content-Type: text/html; charset=utf-8\r\n"
-	    "Content-Length: %zu\r\n"
-	    "%s", status, http_reason(status), PACKAGE_VERSION, bodylen,
+	    "Cache-Control: no-cache\r\n"
+	    "%s%s", status, http_reason(status), PACKAGE_VERSION, clen,
 	    extra != NULL ? extra : "");
 	if (n == -1) {
 		p->p_head = NULL;
@@ -111,9 +129,13 @@ page_write(struct evbuffer *out, const struct page *p, int head_only,
 	return (len);
 }
 
-/* Read a whole page file; *cause names the file on failure. */
+/*
+ * Read a whole page file, and its modification time; *cause names the
+ * file on failure.
+ */
 static char *
-page_read(const char *root, const char *name, size_t *len, char **cause)
+page_read(const char *root, const char *name, size_t *len, time_t *mtime,
+    char **cause)
 {
 	char		*path, *buf = NULL;
 	struct stat	 st;
@@ -154,6 +176,7 @@ page_read(const char *root, const char *name, size_t *len, char **cause)
 	close(fd);
 	free(path);
 	*len = got;
+	*mtime = st.st_mtime;
 	return (buf);
 
 fail:
@@ -179,6 +202,53 @@ page_builtin_body(char **body, int status)
 }
 
 /*
+ * The strong entity-tag of a body: its 64-bit FNV-1a and its length, so
+ * that it changes with the file but not with a restart or a reload of the
+ * same bytes. Written with its quotes into buf (PAGE_ETAG_LEN is enough);
+ * returns its length.
+ */
+size_t
+page_etag(char *buf, size_t size, const char *body, size_t len)
+{
+	int	n;
+
+	n = snprintf(buf, size, "\"%016" PRIx64 "-%zx\"",
+	    http_hash(body, len), len);
+	return (n < 0 ? 0 : (size_t)n);
+}
+
+/*
+ * Build the hello page from body and mtime: its 200 with ETag and
+ * Last-Modified, and the 304 twin with the same validators. An mtime in
+ * the future becomes now (RFC 9110 8.8.2.1).
+ */
+static int
+page_build_hello(struct pages *ps, const char *body, size_t len,
+    time_t mtime)
+{
+	struct page	*p = &ps->ps_page[PAGE_HELLO];
+	char		 etag[PAGE_ETAG_LEN], lm[PAGE_DATE_LEN + 1];
+	char		 validators[128];
+	size_t		 tlen;
+	time_t		 now = time(NULL);
+
+	if (mtime > now)
+		mtime = now;
+	tlen = page_etag(etag, sizeof etag, body, len);
+	http_date(mtime, lm, sizeof lm);
+	(void)snprintf(validators, sizeof validators, "ETag: %s\r\n"
+	    "Last-Modified: %s\r\n", etag, lm);
+	if (page_build(p, 200, validators, body, len) == -1 ||
+	    page_build(&ps->ps_page[PAGE_HELLO_304], 304, validators, "",
+	    0) == -1)
+		return (-1);
+	p->p_notmod = &ps->ps_page[PAGE_HELLO_304];
+	p->p_tag = http_hash(etag, tlen);
+	p->p_mtime = mtime;
+	return (0);
+}
+
+/*
  * Load hello.html and 404.html from root and build every response. On
  * failure returns NULL and *cause names the file and the reason.
  */
@@ -188,6 +258,7 @@ pages_load(const char *root, char **cause)
 	struct pages	*ps;
 	char		*body;
 	size_t		 i, len;
+	time_t		 mtime;
 	int		 n;
 
 	*cause = NULL;
@@ -197,13 +268,15 @@ pages_load(const char *root, char **cause)
 		*cause = strdup("out of memory");
 		return (NULL);
 	}
-	if ((body = page_read(root, "hello.html", &len, cause)) == NULL)
+	if ((body = page_read(root, "hello.html", &len, &mtime,
+	    cause)) == NULL)
 		goto fail;
-	n = page_build(&ps->ps_page[PAGE_HELLO], 200, NULL, body, len);
+	n = page_build_hello(ps, body, len, mtime);
 	free(body);
 	if (n == -1)
 		goto oom;
-	if ((body = page_read(root, "404.html", &len, cause)) == NULL)
+	if ((body = page_read(root, "404.html", &len, &mtime,
+	    cause)) == NULL)
 		goto fail;
 	n = page_build(&ps->ps_page[PAGE_NOT_FOUND], 404, NULL, body, len);
 	free(body);
@@ -247,6 +320,22 @@ const struct page *
 pages_get(const struct pages *ps, enum page_id id)
 {
 	return (&ps->ps_page[id]);
+}
+
+/*
+ * The page answering a GET or HEAD for page id: its 304 twin when it has
+ * validators and r's preconditions say the client's copy is current.
+ * A few compares; no allocation, no system call.
+ */
+const struct page *
+pages_answer(const struct pages *ps, enum page_id id,
+    const struct http_request *r)
+{
+	const struct page	*p = &ps->ps_page[id];
+
+	if (p->p_notmod != NULL && http_not_modified(r, p->p_tag, p->p_mtime))
+		return (p->p_notmod);
+	return (p);
 }
 
 /* The page answering status; unknown statuses get the 500 page. */
