@@ -1,6 +1,7 @@
 /*
- * Unit tests for page.c: prebuilt response heads, page_write(), and
- * loading the page files with pages_load().
+ * Unit tests for page.c: prebuilt response heads, page_write(), loading
+ * the page files with pages_load(), and the hello page's validators and
+ * 304 (page_etag(), pages_answer()).
  */
 
 #ifdef HAVE_CONFIG_H
@@ -9,9 +10,11 @@
 
 #include <sys/types.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 
 #include <check.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,10 +25,12 @@
 
 #define DATE	"Sun, 06 Nov 1994 08:49:37 GMT"
 #define SERVER	"Server: hellod/" PACKAGE_VERSION "\r\n"
+#define NOCACHE	"Cache-Control: no-cache\r\n"
 #define CTYPE	"Content-Type: text/html; charset=utf-8\r\n"
 #define ALLOW	"Allow: GET, HEAD\r\n"
 
 #define HELLO_BODY	"<!DOCTYPE html>\n<title>hi</title>\n<p>Hello!\n"
+#define MTIME		784111777	/* Sun, 06 Nov 1994 08:49:37 GMT */
 #define NOTFOUND_BODY	"<!DOCTYPE html>\n<title>404</title>\n<p>Oops\n"
 
 /* The error pages built into pages_load(), with their statuses. */
@@ -104,13 +109,39 @@ remove_root(const char *dir)
 	ck_assert_msg(rmdir(dir) == 0, "rmdir %s: %s", dir, strerror(errno));
 }
 
+/* Set a file's modification time. */
+static void
+set_mtime(const char *dir, const char *name, time_t t)
+{
+	char		 path[256];
+	struct timeval	 tv[2];
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	tv[0].tv_sec = tv[1].tv_sec = t;
+	tv[0].tv_usec = tv[1].tv_usec = 0;
+	ck_assert_msg(utimes(path, tv) == 0, "utimes %s: %s", path,
+	    strerror(errno));
+}
+
+/* The ETag and Last-Modified lines the hello page must carry. */
+static void
+validators(char *buf, size_t size, const char *body, size_t len,
+    time_t mtime)
+{
+	char	 date[PAGE_DATE_LEN + 1];
+
+	http_date(mtime, date, sizeof date);
+	snprintf(buf, size, "ETag: \"%016" PRIx64 "-%zx\"\r\n"
+	    "Last-Modified: %s\r\n", http_hash(body, len), len, date);
+}
+
 /* Check p's head is exactly what page_build() promises. */
 static void
 check_head(const struct page *p, int status, const char *extra)
 {
 	char	 want[1024];
 
-	snprintf(want, sizeof want, "HTTP/1.1 %d %s\r\n" SERVER CTYPE
+	snprintf(want, sizeof want, "HTTP/1.1 %d %s\r\n" SERVER NOCACHE CTYPE
 	    "Content-Length: %zu\r\n%s", status, http_reason(status),
 	    p->p_bodylen, extra == NULL ? "" : extra);
 	ck_assert_int_eq(p->p_status, status);
@@ -127,7 +158,7 @@ START_TEST(test_build_200)
 
 	memset(&p, 0, sizeof p);
 	ck_assert_int_eq(page_build(&p, 200, NULL, "hello", 5), 0);
-	ck_assert_str_eq(p.p_head, "HTTP/1.1 200 OK\r\n" SERVER CTYPE
+	ck_assert_str_eq(p.p_head, "HTTP/1.1 200 OK\r\n" SERVER NOCACHE CTYPE
 	    "Content-Length: 5\r\n");
 	check_head(&p, 200, NULL);
 	ck_assert_uint_eq(p.p_bodylen, 5);
@@ -143,7 +174,7 @@ START_TEST(test_build_extra)
 	memset(&p, 0, sizeof p);
 	ck_assert_int_eq(page_build(&p, 405, ALLOW, "no", 2), 0);
 	ck_assert_str_eq(p.p_head, "HTTP/1.1 405 Method Not Allowed\r\n"
-	    SERVER CTYPE "Content-Length: 2\r\n" ALLOW);
+	    SERVER NOCACHE CTYPE "Content-Length: 2\r\n" ALLOW);
 	check_head(&p, 405, ALLOW);
 	page_clear(&p);
 
@@ -161,7 +192,7 @@ START_TEST(test_build_empty_body)
 
 	memset(&p, 0, sizeof p);
 	ck_assert_int_eq(page_build(&p, 200, NULL, "", 0), 0);
-	ck_assert_str_eq(p.p_head, "HTTP/1.1 200 OK\r\n" SERVER CTYPE
+	ck_assert_str_eq(p.p_head, "HTTP/1.1 200 OK\r\n" SERVER NOCACHE CTYPE
 	    "Content-Length: 0\r\n");
 	ck_assert_uint_eq(p.p_bodylen, 0);
 	page_clear(&p);
@@ -224,7 +255,7 @@ START_TEST(test_write_full)
 	struct evbuffer	*buf;
 	size_t		 n;
 	char		*s;
-	static const char want[] = "HTTP/1.1 200 OK\r\n" SERVER CTYPE
+	static const char want[] = "HTTP/1.1 200 OK\r\n" SERVER NOCACHE CTYPE
 	    "Content-Length: 5\r\nDate: " DATE "\r\n\r\nhello";
 
 	memset(&p, 0, sizeof p);
@@ -247,10 +278,10 @@ START_TEST(test_write_connection)
 	size_t		 n;
 	char		*s;
 	static const char want_close[] = "HTTP/1.1 405 Method Not Allowed\r\n"
-	    SERVER CTYPE "Content-Length: 2\r\n" ALLOW "Date: " DATE "\r\n"
+	    SERVER NOCACHE CTYPE "Content-Length: 2\r\n" ALLOW "Date: " DATE "\r\n"
 	    "Connection: close\r\n\r\nno";
 	static const char want_ka[] = "HTTP/1.1 405 Method Not Allowed\r\n"
-	    SERVER CTYPE "Content-Length: 2\r\n" ALLOW "Date: " DATE "\r\n"
+	    SERVER NOCACHE CTYPE "Content-Length: 2\r\n" ALLOW "Date: " DATE "\r\n"
 	    "Connection: keep-alive\r\n\r\nno";
 
 	memset(&p, 0, sizeof p);
@@ -282,9 +313,9 @@ START_TEST(test_write_head_only)
 	struct evbuffer	*buf;
 	size_t		 n;
 	char		*s;
-	static const char want[] = "HTTP/1.1 200 OK\r\n" SERVER CTYPE
+	static const char want[] = "HTTP/1.1 200 OK\r\n" SERVER NOCACHE CTYPE
 	    "Content-Length: 5\r\nDate: " DATE "\r\n\r\n";
-	static const char want_close[] = "HTTP/1.1 200 OK\r\n" SERVER CTYPE
+	static const char want_close[] = "HTTP/1.1 200 OK\r\n" SERVER NOCACHE CTYPE
 	    "Content-Length: 5\r\nDate: " DATE "\r\nConnection: close\r\n\r\n";
 
 	memset(&p, 0, sizeof p);
@@ -316,7 +347,7 @@ START_TEST(test_write_appends)
 	struct evbuffer	*buf;
 	size_t		 n1, n2;
 	char		*s;
-	static const char one[] = "HTTP/1.1 404 Not Found\r\n" SERVER CTYPE
+	static const char one[] = "HTTP/1.1 404 Not Found\r\n" SERVER NOCACHE CTYPE
 	    "Content-Length: 2\r\nDate: " DATE "\r\n\r\nnf";
 
 	memset(&p, 0, sizeof p);
@@ -363,12 +394,13 @@ END_TEST
 
 START_TEST(test_load)
 {
-	char			 dir[64];
+	char			 dir[64], extra[256];
 	struct pages		*ps;
 	const struct page	*p;
 	char			*cause = NULL;
 
 	make_root(dir, sizeof dir);
+	set_mtime(dir, "hello.html", MTIME);
 	ps = pages_load(dir, &cause);
 	ck_assert_msg(ps != NULL, "pages_load: %s", cause);
 	ck_assert_ptr_null(cause);
@@ -376,7 +408,9 @@ START_TEST(test_load)
 
 	p = pages_get(ps, PAGE_HELLO);
 	ck_assert_ptr_eq(p, &ps->ps_page[PAGE_HELLO]);
-	check_head(p, 200, NULL);
+	validators(extra, sizeof extra, HELLO_BODY, strlen(HELLO_BODY),
+	    MTIME);
+	check_head(p, 200, extra);
 	ck_assert_uint_eq(p->p_bodylen, strlen(HELLO_BODY));
 	ck_assert(memcmp(p->p_body, HELLO_BODY, p->p_bodylen) == 0);
 
@@ -455,7 +489,8 @@ START_TEST(test_load_trailing_slash_empty)
 	ps = pages_load(root, &cause);
 	ck_assert_msg(ps != NULL, "pages_load: %s", cause);
 	ck_assert_uint_eq(pages_get(ps, PAGE_HELLO)->p_bodylen, 0);
-	check_head(pages_get(ps, PAGE_HELLO), 200, NULL);
+	ck_assert_ptr_nonnull(strstr(pages_get(ps, PAGE_HELLO)->p_head,
+	    "ETag: \"cbf29ce484222325-0\"\r\n"));
 	ck_assert_uint_eq(pages_get(ps, PAGE_NOT_FOUND)->p_bodylen, 1);
 	pages_free(ps);
 	remove_root(dir);
@@ -552,6 +587,228 @@ START_TEST(test_load_shipped)
 }
 END_TEST
 
+/* --- validators and 304 --- */
+
+/* A 304: no Content-Type, no Content-Length, no body, even for GET. */
+START_TEST(test_build_304)
+{
+	struct page	 p;
+	struct evbuffer	*buf;
+	size_t		 n;
+	char		*s;
+	static const char want[] = "HTTP/1.1 304 Not Modified\r\n" SERVER
+	    NOCACHE "ETag: \"a\"\r\nDate: " DATE "\r\n\r\n";
+
+	memset(&p, 0, sizeof p);
+	ck_assert_int_eq(page_build(&p, 304, "ETag: \"a\"\r\n", "", 0), 0);
+	ck_assert_str_eq(p.p_head, "HTTP/1.1 304 Not Modified\r\n" SERVER
+	    NOCACHE "ETag: \"a\"\r\n");
+	ck_assert_ptr_nonnull(buf = evbuffer_new());
+	n = page_write(buf, &p, 0, DATE, NULL);
+	s = contents(buf);
+	ck_assert_str_eq(s, want);
+	ck_assert_uint_eq(n, sizeof want - 1);
+	free(s);
+	evbuffer_free(buf);
+	page_clear(&p);
+}
+END_TEST
+
+START_TEST(test_etag)
+{
+	char	 a[PAGE_ETAG_LEN], b[PAGE_ETAG_LEN], want[64];
+	size_t	 n;
+
+	n = page_etag(a, sizeof a, "hello", 5);
+	snprintf(want, sizeof want, "\"%016" PRIx64 "-5\"",
+	    http_hash("hello", 5));
+	ck_assert_str_eq(a, want);
+	ck_assert_uint_eq(n, strlen(want));
+	ck_assert_uint_eq(page_etag(a, sizeof a, "", 0), 20);
+	ck_assert_str_eq(a, "\"cbf29ce484222325-0\"");
+	/* Same bytes, same tag; one byte changed, another. */
+	page_etag(a, sizeof a, HELLO_BODY, strlen(HELLO_BODY));
+	page_etag(b, sizeof b, HELLO_BODY, strlen(HELLO_BODY));
+	ck_assert_str_eq(a, b);
+	page_etag(b, sizeof b, HELLO_BODY "x", strlen(HELLO_BODY) + 1);
+	ck_assert_str_ne(a, b);
+	page_etag(b, sizeof b, "Hello", 5);
+	page_etag(a, sizeof a, "hello", 5);
+	ck_assert_str_ne(a, b);
+	/* The largest page still fits. */
+	ck_assert_uint_lt(snprintf(want, sizeof want, "\"%016x-%x\"", 0,
+	    HELLOD_PAGE_MAX), PAGE_ETAG_LEN);
+}
+END_TEST
+
+/*
+ * The hello page has validators and a 304 twin with the same ones; the
+ * 404 and error pages have none.
+ */
+START_TEST(test_load_validators)
+{
+	char			 dir[64], extra[256], want[512];
+	struct pages		*ps;
+	const struct page	*p, *nm;
+	char			*cause = NULL;
+	size_t			 i;
+
+	make_root(dir, sizeof dir);
+	set_mtime(dir, "hello.html", MTIME);
+	ck_assert_ptr_nonnull(ps = pages_load(dir, &cause));
+	p = pages_get(ps, PAGE_HELLO);
+	nm = pages_get(ps, PAGE_HELLO_304);
+	ck_assert_ptr_eq(p->p_notmod, nm);
+	ck_assert_int_eq(p->p_mtime, MTIME);
+	validators(extra, sizeof extra, HELLO_BODY, strlen(HELLO_BODY),
+	    MTIME);
+	ck_assert_ptr_nonnull(strstr(extra,
+	    "Last-Modified: Sun, 06 Nov 1994 08:49:37 GMT\r\n"));
+	snprintf(want, sizeof want, "HTTP/1.1 304 Not Modified\r\n" SERVER
+	    NOCACHE "%s", extra);
+	ck_assert_str_eq(nm->p_head, want);
+	ck_assert_int_eq(nm->p_status, 304);
+	ck_assert_uint_eq(nm->p_bodylen, 0);
+	ck_assert_ptr_null(nm->p_notmod);
+	/* p_tag is the hash of the ETag value, quotes included. */
+	ck_assert(p->p_tag == http_hash(extra + 6,
+	    (size_t)(strchr(extra, '\r') - extra - 6)));
+
+	for (i = 0; i < PAGE_COUNT; i++) {
+		if (i == PAGE_HELLO || i == PAGE_HELLO_304)
+			continue;
+		p = pages_get(ps, (enum page_id)i);
+		ck_assert_ptr_null(p->p_notmod);
+		ck_assert_msg(strstr(p->p_head, "ETag:") == NULL &&
+		    strstr(p->p_head, "Last-Modified:") == NULL,
+		    "validators on %d", p->p_status);
+		ck_assert_ptr_nonnull(strstr(p->p_head, NOCACHE));
+	}
+	pages_free(ps);
+	remove_root(dir);
+}
+END_TEST
+
+/* A page file from the future is Last-Modified now, at the latest. */
+START_TEST(test_load_future_mtime)
+{
+	char		 dir[64];
+	struct pages	*ps;
+	char		*cause = NULL;
+	time_t		 before = time(NULL);
+
+	make_root(dir, sizeof dir);
+	set_mtime(dir, "hello.html", before + 86400 * 365);
+	ck_assert_ptr_nonnull(ps = pages_load(dir, &cause));
+	ck_assert_int_ge(pages_get(ps, PAGE_HELLO)->p_mtime, before);
+	ck_assert_int_le(pages_get(ps, PAGE_HELLO)->p_mtime, time(NULL));
+	pages_free(ps);
+	remove_root(dir);
+}
+END_TEST
+
+/* Reloading changed bytes gives a new ETag; the same bytes, the same. */
+START_TEST(test_load_etag_follows_body)
+{
+	char		 dir[64], a[PAGE_ETAG_LEN + 16];
+	struct pages	*ps1, *ps2, *ps3;
+	char		*cause = NULL;
+
+	make_root(dir, sizeof dir);
+	ck_assert_ptr_nonnull(ps1 = pages_load(dir, &cause));
+	ck_assert_ptr_nonnull(ps2 = pages_load(dir, &cause));
+	ck_assert(pages_get(ps1, PAGE_HELLO)->p_tag ==
+	    pages_get(ps2, PAGE_HELLO)->p_tag);
+	write_file(dir, "hello.html", "changed", 7);
+	ck_assert_ptr_nonnull(ps3 = pages_load(dir, &cause));
+	ck_assert(pages_get(ps1, PAGE_HELLO)->p_tag !=
+	    pages_get(ps3, PAGE_HELLO)->p_tag);
+	page_etag(a, sizeof a, "changed", 7);
+	ck_assert_ptr_nonnull(strstr(pages_get(ps3, PAGE_HELLO)->p_head, a));
+	ck_assert_ptr_nonnull(strstr(pages_get(ps3, PAGE_HELLO_304)->p_head,
+	    a));
+	pages_free(ps1);
+	pages_free(ps2);
+	pages_free(ps3);
+	remove_root(dir);
+}
+END_TEST
+
+/* Parse a GET / with extra header lines. */
+static void
+parse_req(struct http_request *req, const char *method, const char *hdrs)
+{
+	struct evbuffer	*buf;
+
+	ck_assert_ptr_nonnull(buf = evbuffer_new());
+	evbuffer_add_printf(buf, "%s / HTTP/1.1\r\nHost: a\r\n%s\r\n", method,
+	    hdrs);
+	http_request_init(req, 8192);
+	ck_assert_int_eq(http_parse(req, buf), HTTP_COMPLETE);
+	evbuffer_free(buf);
+}
+
+/* pages_answer(): the 304 twin exactly when the preconditions match. */
+START_TEST(test_answer)
+{
+	char			 dir[64], hdr[256], etag[PAGE_ETAG_LEN];
+	struct pages		*ps;
+	struct http_request	 req;
+	const struct page	*hello, *nm, *nf;
+	char			*cause = NULL;
+
+	make_root(dir, sizeof dir);
+	set_mtime(dir, "hello.html", MTIME);
+	ck_assert_ptr_nonnull(ps = pages_load(dir, &cause));
+	hello = pages_get(ps, PAGE_HELLO);
+	nm = pages_get(ps, PAGE_HELLO_304);
+	nf = pages_get(ps, PAGE_NOT_FOUND);
+	page_etag(etag, sizeof etag, HELLO_BODY, strlen(HELLO_BODY));
+
+	parse_req(&req, "GET", "");
+	ck_assert_ptr_eq(pages_answer(ps, PAGE_HELLO, &req), hello);
+	ck_assert_ptr_eq(pages_answer(ps, PAGE_NOT_FOUND, &req), nf);
+	http_request_clear(&req);
+
+	snprintf(hdr, sizeof hdr, "If-None-Match: %s\r\n", etag);
+	parse_req(&req, "GET", hdr);
+	ck_assert_ptr_eq(pages_answer(ps, PAGE_HELLO, &req), nm);
+	http_request_clear(&req);
+	parse_req(&req, "HEAD", hdr);
+	ck_assert_ptr_eq(pages_answer(ps, PAGE_HELLO, &req), nm);
+	http_request_clear(&req);
+
+	snprintf(hdr, sizeof hdr, "If-None-Match: \"old\", W/%s\r\n", etag);
+	parse_req(&req, "GET", hdr);
+	ck_assert_ptr_eq(pages_answer(ps, PAGE_HELLO, &req), nm);
+	http_request_clear(&req);
+
+	parse_req(&req, "GET", "If-None-Match: \"old\"\r\n");
+	ck_assert_ptr_eq(pages_answer(ps, PAGE_HELLO, &req), hello);
+	http_request_clear(&req);
+
+	/* Pages without validators ignore preconditions. */
+	parse_req(&req, "GET", "If-None-Match: *\r\n");
+	ck_assert_ptr_eq(pages_answer(ps, PAGE_HELLO, &req), nm);
+	ck_assert_ptr_eq(pages_answer(ps, PAGE_NOT_FOUND, &req), nf);
+	ck_assert_ptr_eq(pages_answer(ps, PAGE_405, &req),
+	    pages_get(ps, PAGE_405));
+	http_request_clear(&req);
+
+	parse_req(&req, "GET", "If-Modified-Since: Sun, 06 Nov 1994 08:49:37 "
+	    "GMT\r\n");
+	ck_assert_ptr_eq(pages_answer(ps, PAGE_HELLO, &req), nm);
+	http_request_clear(&req);
+	parse_req(&req, "GET", "If-Modified-Since: Sun, 06 Nov 1994 08:49:36 "
+	    "GMT\r\n");
+	ck_assert_ptr_eq(pages_answer(ps, PAGE_HELLO, &req), hello);
+	http_request_clear(&req);
+
+	pages_free(ps);
+	remove_root(dir);
+}
+END_TEST
+
 static Suite *
 page_suite(void)
 {
@@ -587,6 +844,15 @@ page_suite(void)
 	tcase_add_test(tc, test_load_missing_root);
 	tcase_add_test(tc, test_load_page_is_dir);
 	tcase_add_test(tc, test_load_shipped);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("conditional");
+	tcase_add_test(tc, test_build_304);
+	tcase_add_test(tc, test_etag);
+	tcase_add_test(tc, test_load_validators);
+	tcase_add_test(tc, test_load_future_mtime);
+	tcase_add_test(tc, test_load_etag_follows_body);
+	tcase_add_test(tc, test_answer);
 	suite_add_tcase(s, tc);
 
 	return (s);
