@@ -1,15 +1,21 @@
 #!/usr/bin/env python3
 """A real browser (headless Chromium) renders / and /nope; screenshots are saved
-under $HELLOD_BUILDDIR/tests/e2e/screenshots/.  Skips (77) without Chromium."""
+under $HELLOD_BUILDDIR/tests/e2e/screenshots/.  A reload of / is revalidated
+and served as 304 (Chromium driven over the DevTools protocol on a pipe).
+Skips (77) without Chromium."""
 
+import fcntl
 import html
+import json
 import os
 import re
+import select
 import shutil
 import signal
 import struct
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -55,6 +61,113 @@ def chromium(args):
             p.kill()
         p.wait(5)
     return p.returncode, out.decode('utf-8', 'replace'), err.decode('utf-8', 'replace')
+
+
+class DevTools:
+    """Chromium driven over --remote-debugging-pipe: the DevTools protocol as
+    NUL-terminated JSON messages, commands on the child's fd 3, replies and
+    events on its fd 4 (what Puppeteer's pipe transport does; no WebSocket,
+    so python3's stdlib is enough). Events are kept in self.events."""
+
+    def __init__(self):
+        profile = ht.make_tempdir('hellod-chromium-')
+        cmd_r, self.cmd_w = os.pipe()
+        self.out_r, out_w = os.pipe()
+        # Move the child's ends above 10 (close-on-exec), so that putting
+        # them on 3 and 4 in the child cannot overwrite one with the other.
+        child_r = fcntl.fcntl(cmd_r, fcntl.F_DUPFD_CLOEXEC, 10)
+        child_w = fcntl.fcntl(out_w, fcntl.F_DUPFD_CLOEXEC, 10)
+        os.close(cmd_r)
+        os.close(out_w)
+        self.buf = b''
+        self.next_id = 0
+        self.events = []
+
+        def child_fds():
+            os.dup2(child_r, 3)     # inheritable: kept across exec
+            os.dup2(child_w, 4)
+
+        cmd = [CHROMIUM, '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
+               '--no-first-run', '--disable-background-networking',
+               '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
+               '--remote-debugging-pipe', '--user-data-dir=' + profile, 'about:blank']
+        try:
+            # close_fds=False: Python's own descriptors are close-on-exec
+            # anyway, and closing would take 3 and 4 too.
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                         start_new_session=True, close_fds=False,
+                                         preexec_fn=child_fds)
+        finally:
+            os.close(child_r)
+            os.close(child_w)
+
+    def close(self):
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        self.proc.wait(10)
+        for fd in (self.cmd_w, self.out_r):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _read_message(self, deadline):
+        while b'\0' not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ht.TestFailure('no DevTools message from chromium in time')
+            r, _, _ = select.select([self.out_r], [], [], left)
+            if r:
+                data = os.read(self.out_r, 65536)
+                if not data:
+                    raise ht.TestFailure('chromium closed its DevTools pipe (exit %s)'
+                                         % self.proc.poll())
+                self.buf += data
+        msg, self.buf = self.buf.split(b'\0', 1)
+        return json.loads(msg)
+
+    def call(self, method, params=None, session=None, timeout=30):
+        """Send a command; return its result (events seen meanwhile are kept)."""
+        self.next_id += 1
+        msg = {'id': self.next_id, 'method': method, 'params': params or {}}
+        if session is not None:
+            msg['sessionId'] = session
+        os.write(self.cmd_w, json.dumps(msg).encode() + b'\0')
+        deadline = time.monotonic() + timeout
+        while True:
+            m = self._read_message(deadline)
+            if m.get('id') == self.next_id:
+                if 'error' in m:
+                    raise ht.TestFailure('DevTools %s: %s' % (method, m['error']))
+                return m.get('result', {})
+            if 'method' in m:
+                self.events.append(m)
+
+    def wait_event(self, method, start, timeout=30):
+        """The first event named method at or after index start of self.events."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for i in range(start, len(self.events)):
+                if self.events[i]['method'] == method:
+                    return i
+            self.events.append(self._read_message(deadline))
+
+    def page_session(self):
+        """Attach to the page Chromium opened; returns the session id."""
+        targets = self.call('Target.getTargets')['targetInfos']
+        pages = [t for t in targets if t['type'] == 'page']
+        check(pages, 'chromium has no page target: %r' % targets)
+        return self.call('Target.attachToTarget', {'targetId': pages[0]['targetId'],
+                                                   'flatten': True})['sessionId']
 
 
 def server():
@@ -126,6 +239,79 @@ def screenshot_hello():
 @run.case
 def screenshot_not_found():
     screenshot('/nope', 'notfound.png')
+
+
+def main_document(events, start, url):
+    """(request id, extra request headers, raw response status and headers) of
+    the first request for url among events[start:], as Chromium's network
+    stack sent and received them (the *ExtraInfo events carry the headers
+    and the status line as they were on the wire)."""
+    rid = None
+    for e in events[start:]:
+        if e['method'] == 'Network.requestWillBeSent' and e['params']['request']['url'] == url:
+            rid = e['params']['requestId']
+            break
+    check(rid is not None, 'no request for %s in %d DevTools events' % (url, len(events) - start))
+    req_headers = resp = None
+    for e in events[start:]:
+        p = e['params']
+        if p.get('requestId') != rid:
+            continue
+        if e['method'] == 'Network.requestWillBeSentExtraInfo':
+            req_headers = {k.lower(): v for k, v in p['headers'].items()}
+        elif e['method'] == 'Network.responseReceivedExtraInfo':
+            resp = (p['statusCode'], {k.lower(): v for k, v in p['headers'].items()})
+    return rid, req_headers, resp
+
+
+@run.case
+def reload_is_304():
+    # Load /, reload it: Chromium keeps the page (Cache-Control: no-cache)
+    # and revalidates it with If-None-Match; hellod must answer 304, as its
+    # access log shows, and the page must still render from the cache.
+    if CHROMIUM is None:
+        raise ht.Skip('chromium not found (/usr/bin/chromium, or chromium on PATH)')
+    s = server()
+    url = s.url('/')
+    etag = s.http('GET', '/').header('ETag')
+    access = re.compile(r'\[access\] 127\.0\.0\.1:\d+ "GET / HTTP/1\.1" (\d{3}) ')
+    with DevTools() as dt:
+        sid = dt.page_session()
+        dt.call('Network.enable', session=sid)
+        dt.call('Page.enable', session=sid)
+
+        mark = len(s.stderr_text())
+        n = len(dt.events)
+        dt.call('Page.navigate', {'url': url}, session=sid)
+        dt.wait_event('Page.loadEventFired', n)
+        check(s.wait_stderr(access, ht.slow(5), mark), 'no access line for the first load')
+        first = access.findall(s.stderr_text()[mark:])
+        check(first == ['200'], 'first load: hellod answered %r, want one 200' % first)
+        _, _, resp = main_document(dt.events, n, url)
+        check(resp is not None and resp[0] == 200, 'first load: Chromium saw %r' % (resp,))
+
+        mark = len(s.stderr_text())
+        n = len(dt.events)
+        dt.call('Page.reload', session=sid)
+        dt.wait_event('Page.loadEventFired', n)
+        check(s.wait_stderr(access, ht.slow(5), mark), 'no access line for the reload: %s'
+              % s.stderr_tail())
+        # What the server sent: hellod's own log of the reload's request.
+        second = access.findall(s.stderr_text()[mark:])
+        ht.note('hellod answered the load with 200, the reload with %s' % ', '.join(second))
+        check(second == ['304'], 'reload: hellod answered %r, want one 304' % second)
+        # What went over the wire, from Chromium's network stack.
+        _, req_headers, resp = main_document(dt.events, n, url)
+        check(req_headers is not None and req_headers.get('if-none-match') == etag,
+              'reload request carried If-None-Match %r, want %r'
+              % ((req_headers or {}).get('if-none-match'), etag))
+        check(resp is not None and resp[0] == 304, 'reload: raw response %r, want 304'
+              % (resp,))
+        check(resp[1].get('etag') == etag, 'reload: 304 carries ETag %r, want %r'
+              % (resp[1].get('etag'), etag))
+        title = dt.call('Runtime.evaluate', {'expression': 'document.title'},
+                        session=sid)['result'].get('value')
+        check(title == 'Hello!', 'title after the 304 reload is %r' % title)
 
 
 @run.case
