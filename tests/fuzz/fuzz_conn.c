@@ -25,9 +25,11 @@
  * closes the connection (an error, Connection: close, HTTP/1.0 without
  * keep-alive, or a config that never keeps alive), plus a 408 if a
  * request was left unfinished when its timer fired. Every response must
- * be well-formed (status line and reason, Date, Server, Content-Type,
- * exactly one Content-Length, equal to the body's length, Allow on 405),
- * carry the body of the page its status names (none for HEAD), say
+ * be well-formed (status line and reason, Date, Server, Cache-Control,
+ * Content-Type and exactly one Content-Length, equal to the body's
+ * length, except on a 304, Allow on 405, ETag and Last-Modified exactly
+ * on the hello page and its 304), carry the body of the page the model
+ * picked with pages_answer() (none for HEAD or a 304), say
  * Connection: close exactly when it closes and then be the last bytes
  * sent, and the connection must end once the client has closed and every
  * timer has fired, leaving no descriptor or connection behind.
@@ -228,8 +230,8 @@ fuzz_conn_model(struct fuzz_conn_run *run, const uint8_t *data, size_t len)
 			break;
 		}
 		path = http_path(&r, &plen);
-		ex->ex_page = pages_get(w->w_pages,
-		    route_page(route_match(r.r_method, path, plen)));
+		ex->ex_page = pages_answer(w->w_pages,
+		    route_page(route_match(r.r_method, path, plen)), &r);
 		ex->ex_close = run->cr_env->ce_always_close ||
 		    !http_keepalive(&r);
 		ex->ex_keepalive = !ex->ex_close && r.r_minor == 0;
@@ -430,7 +432,7 @@ fuzz_conn_check(struct fuzz_conn_run *run)
 	size_t				 connlen, expected;
 	unsigned long			 clen = 0;
 	int				 strict, status, ndate, nserver, ntype;
-	int				 nallow;
+	int				 nallow, ncc, nvalid, validated;
 	char				 want[64];
 
 	strict = !(run->cr_flags & (FUZZ_CONN_FIRE_ANY | FUZZ_CONN_EARLY_EOF));
@@ -466,7 +468,8 @@ fuzz_conn_check(struct fuzz_conn_run *run)
 		    "%d, expected %d", i, status, ex->ex_page->p_status);
 
 		/* Header fields. */
-		nclen = ndate = nserver = ntype = nallow = 0;
+		nclen = ndate = nserver = ntype = nallow = ncc = nvalid = 0;
+		clen = 0;
 		conn = NULL;
 		connlen = 0;
 		for (;;) {
@@ -502,6 +505,15 @@ fuzz_conn_check(struct fuzz_conn_run *run)
 			else if (fuzz_conn_header(line, ll, "Allow", &vl) !=
 			    NULL)
 				nallow++;
+			else if ((v = fuzz_conn_header(line, ll,
+			    "Cache-Control", &vl)) != NULL) {
+				ncc++;
+				FUZZ_CHECK(vl == 8 && memcmp(v, "no-cache", 8) ==
+				    0, "Cache-Control '%.*s'", (int)vl, v);
+			} else if (fuzz_conn_header(line, ll, "ETag", &vl) !=
+			    NULL || fuzz_conn_header(line, ll,
+			    "Last-Modified", &vl) != NULL)
+				nvalid++;
 			else if ((v = fuzz_conn_header(line, ll, "Connection",
 			    &vl)) != NULL) {
 				FUZZ_CHECK(conn == NULL,
@@ -512,16 +524,20 @@ fuzz_conn_check(struct fuzz_conn_run *run)
 				FUZZ_CHECK(0, "response %zu: unexpected field "
 				    "'%.*s'", i, (int)ll, line);
 		}
-		FUZZ_CHECK(nclen == 1 && ndate == 1 && nserver == 1 &&
-		    ntype == 1, "response %zu: CL %zu Date %d Server %d "
-		    "Content-Type %d", i, nclen, ndate, nserver, ntype);
+		FUZZ_CHECK(nclen == (status != 304) && ndate == 1 &&
+		    nserver == 1 && ntype == (status != 304) && ncc == 1,
+		    "response %zu: CL %zu Date %d Server %d Content-Type %d "
+		    "Cache-Control %d", i, nclen, ndate, nserver, ntype, ncc);
+		validated = status == 304 || ex->ex_page->p_notmod != NULL;
+		FUZZ_CHECK(nvalid == (validated ? 2 : 0), "response %zu: %d "
+		    "of ETag and Last-Modified", i, nvalid);
 		FUZZ_CHECK(nallow == (status == 405), "response %zu: Allow %d",
 		    i, nallow);
 		FUZZ_CHECK(clen == ex->ex_page->p_bodylen, "response %zu: "
 		    "Content-Length %lu for a body of %zu", i, clen,
 		    ex->ex_page->p_bodylen);
 
-		/* The body, unless HEAD. */
+		/* The body, unless HEAD (a 304's is empty). */
 		if (!ex->ex_head) {
 			FUZZ_CHECK(len - off >= clen, "response %zu: body cut "
 			    "short: %zu of %lu bytes", i, len - off, clen);

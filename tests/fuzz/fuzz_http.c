@@ -8,7 +8,8 @@
  * segment its own evbuffer chain in a heap block of its exact size. Both
  * runs must give the same requests with the same fields, consume the same
  * bytes and end in the same state; every complete request must be sane
- * and every error a 4xx/5xx status the server can send.
+ * and every error a 4xx/5xx status the server can send. What a request
+ * kept of its preconditions must agree with http_not_modified().
  *
  * Flags (byte 0): bits 0-1 pick max_header_size (256, 1024, 8192 or
  * 65536 bytes); bit 2 feeds the second run one byte at a time.
@@ -35,6 +36,11 @@ struct fuzz_http_rec {
 	uint64_t		 hr_line_hash;	/* of r_line */
 	size_t			 hr_path_off;	/* in r_line; SIZE_MAX: "/" */
 	size_t			 hr_path_len;
+	enum http_inm		 hr_inm;
+	int			 hr_inm_n;
+	uint64_t		 hr_inm_tag[HTTP_INM_MAX];
+	int			 hr_ims_ok;
+	time_t			 hr_ims;
 };
 
 /* One run over the stream. */
@@ -57,6 +63,58 @@ fuzz_http_hash(const char *s)
 	for (; *s != '\0'; s++)
 		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
 	return (h);
+}
+
+/* The preconditions kept must be sane, and decide as promised. */
+static void
+fuzz_http_check_cond(const struct http_request *r)
+{
+	int	getlike, i;
+
+	getlike = r->r_method == HTTP_M_GET || r->r_method == HTTP_M_HEAD;
+	FUZZ_CHECK(r->r_inm_n >= 0 && r->r_inm_n <= HTTP_INM_MAX,
+	    "%d If-None-Match tags", r->r_inm_n);
+	FUZZ_CHECK(r->r_inm == HTTP_INM_LIST || r->r_inm_n == 0,
+	    "tags kept with If-None-Match state %d", (int)r->r_inm);
+	FUZZ_CHECK(!r->r_ims_ok || r->r_nims == 1, "If-Modified-Since used "
+	    "with %d fields", r->r_nims);
+	if (!getlike) {
+		FUZZ_CHECK(!http_not_modified(r, 0, 0), "304 for a method "
+		    "other than GET and HEAD");
+		return;
+	}
+	for (i = 0; i < r->r_inm_n; i++)
+		FUZZ_CHECK(http_not_modified(r, r->r_inm_tag[i], 0),
+		    "If-None-Match tag %d does not match", i);
+	switch (r->r_inm) {
+	case HTTP_INM_ANY:
+		FUZZ_CHECK(http_not_modified(r, 1, 0), "* does not match");
+		break;
+	case HTTP_INM_UNUSABLE:
+		FUZZ_CHECK(!http_not_modified(r, 1, 0) &&
+		    !http_not_modified(r, 0, INT64_MIN), "unusable "
+		    "If-None-Match matched");
+		break;
+	case HTTP_INM_LIST:
+		/* A tag not in the list (0, unless it is) matches nothing,
+		 * whatever If-Modified-Since says. */
+		for (i = 0; i < r->r_inm_n && r->r_inm_tag[i] != 0; i++)
+			;
+		FUZZ_CHECK(i < r->r_inm_n || !http_not_modified(r, 0,
+		    INT64_MIN), "If-Modified-Since decided despite "
+		    "If-None-Match");
+		break;
+	case HTTP_INM_NONE:
+		if (r->r_ims_ok) {
+			/* A date is years 0 to 9999: no overflow here. */
+			FUZZ_CHECK(http_not_modified(r, 0, r->r_ims) &&
+			    !http_not_modified(r, 0, r->r_ims + 1),
+			    "If-Modified-Since compares wrong");
+		} else
+			FUZZ_CHECK(!http_not_modified(r, 0, INT64_MIN),
+			    "304 without a precondition");
+		break;
+	}
 }
 
 /* A complete request must make sense whatever the input was. */
@@ -139,6 +197,7 @@ fuzz_http_check_complete(const struct http_request *r, size_t max_head)
 	    "keepalive");
 	FUZZ_CHECK(!r->r_conn_close || !http_keepalive(r),
 	    "Connection: close kept alive");
+	fuzz_http_check_cond(r);
 }
 
 /* Note what http_parse() gave, checking it on the way. */
@@ -180,6 +239,11 @@ fuzz_http_record(struct fuzz_http_run *run, enum http_result res,
 	rec->hr_line_hash = fuzz_http_hash(r->r_line);
 	rec->hr_path_off = r->r_path_off;
 	rec->hr_path_len = r->r_path_len;
+	rec->hr_inm = r->r_inm;
+	rec->hr_inm_n = r->r_inm_n;
+	memcpy(rec->hr_inm_tag, r->r_inm_tag, sizeof rec->hr_inm_tag);
+	rec->hr_ims_ok = r->r_ims_ok;
+	rec->hr_ims = r->r_ims_ok ? r->r_ims : 0;
 }
 
 /*
