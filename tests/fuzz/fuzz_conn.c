@@ -508,8 +508,9 @@ fuzz_conn_check(struct fuzz_conn_run *run)
 			else if ((v = fuzz_conn_header(line, ll,
 			    "Cache-Control", &vl)) != NULL) {
 				ncc++;
-				FUZZ_CHECK(vl == 8 && memcmp(v, "no-cache", 8) ==
-				    0, "Cache-Control '%.*s'", (int)vl, v);
+				FUZZ_CHECK(vl == 8 &&
+				    memcmp(v, "no-cache", 8) == 0,
+				    "Cache-Control '%.*s'", (int)vl, v);
 			} else if (fuzz_conn_header(line, ll, "ETag", &vl) !=
 			    NULL || fuzz_conn_header(line, ll,
 			    "Last-Modified", &vl) != NULL)

@@ -278,10 +278,12 @@ START_TEST(test_write_connection)
 	size_t		 n;
 	char		*s;
 	static const char want_close[] = "HTTP/1.1 405 Method Not Allowed\r\n"
-	    SERVER NOCACHE CTYPE "Content-Length: 2\r\n" ALLOW "Date: " DATE "\r\n"
+	    SERVER NOCACHE CTYPE "Content-Length: 2\r\n" ALLOW "Date: " DATE
+	    "\r\n"
 	    "Connection: close\r\n\r\nno";
 	static const char want_ka[] = "HTTP/1.1 405 Method Not Allowed\r\n"
-	    SERVER NOCACHE CTYPE "Content-Length: 2\r\n" ALLOW "Date: " DATE "\r\n"
+	    SERVER NOCACHE CTYPE "Content-Length: 2\r\n" ALLOW "Date: " DATE
+	    "\r\n"
 	    "Connection: keep-alive\r\n\r\nno";
 
 	memset(&p, 0, sizeof p);
@@ -315,8 +317,8 @@ START_TEST(test_write_head_only)
 	char		*s;
 	static const char want[] = "HTTP/1.1 200 OK\r\n" SERVER NOCACHE CTYPE
 	    "Content-Length: 5\r\nDate: " DATE "\r\n\r\n";
-	static const char want_close[] = "HTTP/1.1 200 OK\r\n" SERVER NOCACHE CTYPE
-	    "Content-Length: 5\r\nDate: " DATE "\r\nConnection: close\r\n\r\n";
+	static const char want_close[] = "HTTP/1.1 200 OK\r\n" SERVER NOCACHE
+	    CTYPE "Content-Length: 5\r\nDate: " DATE "\r\nConnection: close\r\n\r\n";
 
 	memset(&p, 0, sizeof p);
 	ck_assert_int_eq(page_build(&p, 200, NULL, "hello", 5), 0);
@@ -347,8 +349,8 @@ START_TEST(test_write_appends)
 	struct evbuffer	*buf;
 	size_t		 n1, n2;
 	char		*s;
-	static const char one[] = "HTTP/1.1 404 Not Found\r\n" SERVER NOCACHE CTYPE
-	    "Content-Length: 2\r\nDate: " DATE "\r\n\r\nnf";
+	static const char one[] = "HTTP/1.1 404 Not Found\r\n" SERVER NOCACHE
+	    CTYPE "Content-Length: 2\r\nDate: " DATE "\r\n\r\nnf";
 
 	memset(&p, 0, sizeof p);
 	ck_assert_int_eq(page_build(&p, 404, NULL, "nf", 2), 0);
