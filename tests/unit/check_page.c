@@ -318,7 +318,8 @@ START_TEST(test_write_head_only)
 	static const char want[] = "HTTP/1.1 200 OK\r\n" SERVER NOCACHE CTYPE
 	    "Content-Length: 5\r\nDate: " DATE "\r\n\r\n";
 	static const char want_close[] = "HTTP/1.1 200 OK\r\n" SERVER NOCACHE
-	    CTYPE "Content-Length: 5\r\nDate: " DATE "\r\nConnection: close\r\n\r\n";
+	    CTYPE "Content-Length: 5\r\nDate: " DATE "\r\n"
+	    "Connection: close\r\n\r\n";
 
 	memset(&p, 0, sizeof p);
 	ck_assert_int_eq(page_build(&p, 200, NULL, "hello", 5), 0);
