@@ -42,6 +42,8 @@ Environment (make passes its variables of the same names):
   BENCH_RETRIES        extra attempts for such a run (default 2)
   BENCH_NO_INSTALL=1   never run apt-get
   BENCH_HELLOD_BASELINE  a hellod binary to compare in figure 6 (optional)
+  BENCH_FIGURES        comma-separated subset of wrk (1-2), sleep (3-5),
+                       metrics (6); default all
 """
 
 import csv
@@ -747,6 +749,7 @@ def config():
         'no_install': e('BENCH_NO_INSTALL', '') not in ('', '0', 'no'),
         'hellod': e('HELLOD') or os.path.join(os.getcwd(), 'server', 'hellod'),
         'baseline': e('BENCH_HELLOD_BASELINE') or None,
+        'figures': set((e('BENCH_FIGURES') or 'wrk,sleep,metrics').split(',')),
         'client': e('BENCH_SLEEPCLIENT') or os.path.join(os.getcwd(), 'tests', 'bench', 'sleepclient'),
         'results': e('BENCH_RESULTS') or os.path.join(os.getcwd(), 'tests', 'bench', 'results'),
     }
@@ -851,8 +854,9 @@ def main():
     pin_ok = ncpu >= 2 and shutil.which('taskset')
 
     # Figures 1 and 2: wrk, per core and all workers; servers started together, idle in turn.
-    for config_name, workers, pin, threads in (('pinned', 1, pin_ok, 1),
-                                              ('all', ncpu, False, ncpu)):
+    for config_name, workers, pin, threads in ((('pinned', 1, pin_ok, 1),
+                                               ('all', ncpu, False, ncpu))
+                                              if 'wrk' in cfg['figures'] else ()):
         live = [make_server(s, cfg, workers, pin, static).start() for s in servers]
         try:
             for srv in live:
@@ -876,13 +880,13 @@ def main():
                 srv.stop()
 
     # Figure 6: what the metrics cost.
-    if 'hellod' in servers and cfg['has_workers']:
+    if 'hellod' in servers and cfg['has_workers'] and 'metrics' in cfg['figures']:
         rows, more = metrics_cost(cfg, static, pin_ok)
         wrk_rows.extend(rows)
         notes.extend(more)
 
     # Figures 3-5: N concurrent /sleep, a fresh server (all workers) per run.
-    for rep in range(1, cfg['reps'] + 1):
+    for rep in range(1, cfg['reps'] + 1 if 'sleep' in cfg['figures'] else 1):
         for n in ns:
             for name in servers:
                 def one():

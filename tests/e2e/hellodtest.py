@@ -670,6 +670,12 @@ class Server:
         self.options = {'sleep': sleep}
         if os.geteuid() == 0:
             self.options['user'] = 'root'
+        if SLOWDOWN > 1:
+            # Under valgrind every callback runs ~SLOWDOWN times slower:
+            # stretch the stall threshold alike, or a slow-but-normal
+            # callback would log a stall warning that tests counting
+            # warnings or log lines would trip over.
+            self.options['stall_warn'] = '%dms' % int(100 * SLOWDOWN)
         self.options.update(options or {})
         self.extra = list(extra or [])
         self.start_timeout = slow(start_timeout)
