@@ -9,8 +9,10 @@
  * them. Requests are parsed by the same pure parser as the public ones
  * (http.c); a connection is a bufferevent that owns its socket, one
  * request at a time, keep-alive as the client asks, at most
- * METRICS_MAX_CONNS at once, each bounded by header_timeout while it
- * reads and write_timeout while it writes.
+ * METRICS_MAX_CONNS at once. A connection must bring each whole request
+ * within header_timeout of its start or of the previous response (a
+ * deadline, not an idle time: trickling bytes does not extend it), and
+ * read each response within write_timeout.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -31,6 +33,7 @@ struct metrics_conn {
 	TAILQ_ENTRY(metrics_conn)	 mc_entry;
 	struct metrics			*mc_m;
 	struct bufferevent		*mc_bev;
+	struct event			 mc_deadline;	/* header_timeout */
 	struct http_request		 mc_req;
 	int				 mc_close;	/* after this
 							   response */
@@ -52,6 +55,8 @@ static void	metrics_read_cb(struct bufferevent *, void *);
 static void	metrics_write_cb(struct bufferevent *, void *);
 static void	metrics_event_cb(struct bufferevent *, short, void *);
 static void	metrics_conn_free(struct metrics_conn *);
+static void	metrics_deadline_cb(evutil_socket_t, short, void *);
+static void	metrics_arm(struct metrics_conn *);
 static void	metrics_error_cb(struct evconnlistener *, void *);
 static void	metrics_retry_cb(evutil_socket_t, short, void *);
 
@@ -160,7 +165,7 @@ metrics_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	struct metrics		*m = arg;
 	struct config		*cf = m->m_srv->s_snap->sn_cf;
 	struct metrics_conn	*mc;
-	struct timeval		 rtv, wtv;
+	struct timeval		 wtv;
 
 	(void)lev;
 	(void)sa;
@@ -181,9 +186,11 @@ metrics_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	}
 	mc->mc_m = m;
 	http_request_init(&mc->mc_req, (size_t)cf->cf_max_header_size);
-	worker_ms_tv(cf->cf_header_timeout, &rtv);
 	worker_ms_tv(cf->cf_write_timeout, &wtv);
-	bufferevent_set_timeouts(mc->mc_bev, &rtv, &wtv);
+	bufferevent_set_timeouts(mc->mc_bev, NULL, &wtv);
+	evtimer_assign(&mc->mc_deadline, m->m_srv->s_base, metrics_deadline_cb,
+	    mc);
+	metrics_arm(mc);
 	bufferevent_setcb(mc->mc_bev, metrics_read_cb, metrics_write_cb,
 	    metrics_event_cb, mc);
 	bufferevent_enable(mc->mc_bev, EV_READ);
@@ -199,9 +206,34 @@ metrics_conn_free(struct metrics_conn *mc)
 
 	TAILQ_REMOVE(&m->m_conns, mc, mc_entry);
 	m->m_nconns--;
+	evtimer_del(&mc->mc_deadline);
 	bufferevent_free(mc->mc_bev);
 	http_request_clear(&mc->mc_req);
 	free(mc);
+}
+
+/* The next request is due within header_timeout from now. */
+static void
+metrics_arm(struct metrics_conn *mc)
+{
+	struct timeval	tv;
+
+	worker_ms_tv(mc->mc_m->m_srv->s_snap->sn_cf->cf_header_timeout, &tv);
+	evtimer_add(&mc->mc_deadline, &tv);
+}
+
+/* No whole request in time: drop the connection. */
+static void
+metrics_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct metrics_conn	*mc = arg;
+
+	(void)fd;
+	(void)what;
+	if (mc->mc_close)
+		return;		/* the last response is being written */
+	log_debug("metrics: no request within header_timeout: closing");
+	metrics_conn_free(mc);
 }
 
 /* Every figure, summed over the workers, into body. */
@@ -293,6 +325,7 @@ metrics_read_cb(struct bufferevent *bev, void *arg)
 			break;
 		}
 		metrics_respond(mc, status);
+		metrics_arm(mc);
 		http_request_reset(r);
 		r->r_max_head = (size_t)
 		    mc->mc_m->m_srv->s_snap->sn_cf->cf_max_header_size;

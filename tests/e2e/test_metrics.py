@@ -18,6 +18,7 @@ import re
 import selectors
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -421,6 +422,58 @@ def metrics_listener_http():
         e = m.scrape()
         check_eq(e.get('hellod_connections_accepted_total') - accepted, 1.0,
                  'accepted: only the public connection (the metrics listener\'s are not counted)')
+
+
+@run.case
+def metrics_listener_bounds():
+    """At most 16 connections to the metrics listener, and each must bring a
+    whole request within header_timeout: trickling a byte at a time does not
+    keep it open. A scrape after them still works."""
+    with MetricsServer(options={'header_timeout': '1s'}) as s:
+        # a trickling client: one byte every 0.2 s, never a whole head
+        c = ht.Conn(s.mport, timeout=ht.slow(5))
+        t0 = time.monotonic()
+        closed_after = None
+        try:
+            for b in b'GET /metrics HTTP/1.1\r\nX-Slow: ' + b'a' * 200:
+                c.sock.sendall(bytes([b]))
+                time.sleep(0.2)
+                if time.monotonic() - t0 > ht.slow(4):
+                    break
+        except (BrokenPipeError, ConnectionResetError):
+            closed_after = time.monotonic() - t0
+        if closed_after is None:
+            try:
+                c.sock.settimeout(0.5)
+                closed_after = time.monotonic() - t0 if c.sock.recv(1) == b'' else None
+            except (socket.timeout, ConnectionResetError):
+                closed_after = None
+        c.close()
+        ht.note('trickling client closed after %s s (header_timeout 1 s)' % closed_after)
+        check(closed_after is not None and closed_after < ht.slow(3),
+              'a client trickling bytes to the metrics port was not closed near '
+              'header_timeout (1 s): %s' % closed_after)
+        # 20 idle connections: the first 16 are kept, the rest closed at once
+        # (well within header_timeout: those kept are not closed yet)
+        conns = [ht.Conn(s.mport) for _ in range(20)]
+        try:
+            time.sleep(0.3)
+            closed = 0
+            for k in conns:
+                k.sock.setblocking(False)
+                try:
+                    if k.sock.recv(1) == b'':
+                        closed += 1
+                except BlockingIOError:
+                    pass
+                except ConnectionResetError:
+                    closed += 1
+            check_eq(closed, 4, 'metrics connections closed at once of 20 (limit 16)')
+        finally:
+            for k in conns:
+                k.close()
+        check(ht.wait_for(lambda: s.scrape() is not None, ht.slow(3)),
+              'no scrape once they left')
 
 
 @run.case
