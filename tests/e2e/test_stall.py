@@ -6,7 +6,9 @@ Each worker's stall check (a timer every stall_warn / 2) then runs late, and
 hellod must log one warning per worker saying how long and what the loop was
 doing, and count it in /metrics (hellod_event_loop_stalls_total and
 hellod_event_loop_stall_seconds_max). Requests are still answered after it.
-With stall_warn = 0 the check is off, and the same stall goes unreported."""
+With stall_warn = 0 the check is off, and the same stall goes unreported.
+The production binary, stopped with SIGSTOP, reports a stall with no
+callback running."""
 
 import os
 import re
@@ -113,6 +115,41 @@ def stall_warn_zero_is_off():
               'no stall warning after stall_warn was turned on: %s' % s.stderr_tail())
         check_eq(metric(mport, 'hellod_event_loop_stalls_total'), 1,
                  'stalls after turning stall_warn on')
+        check_eq(s.stop(), 0, 'exit status')
+
+
+@run.case
+def stopped_process_is_reported():
+    """The production binary: a process held up as a whole (here SIGSTOP, as
+    a debugger, a frozen cgroup or a starved VM would) shows as a stall with
+    no callback running, in every worker."""
+    ht.HELLOD = os.environ.get('HELLOD') or ht.HELLOD
+    mport = ht.free_port()
+    with ht.Server(options={'stall_warn': '%dms' % WARN_MS, 'workers': 2,
+                            'metrics_listen': '%s:%d' % (ht.HOST, mport)}) as s:
+        # idle for a while: every worker's check has run since its last
+        # callback, so none is "the last callback" any more
+        time.sleep(ht.slow(0.5))
+        mark = len(s.stderr_text())
+        s.signal(signal.SIGSTOP)
+        try:
+            time.sleep(STALL_MS / 1000)
+        finally:
+            s.signal(signal.SIGCONT)
+        idle_re = re.compile(r'worker (\d+): event loop stalled for (\d+) ms \(stall_warn '
+                             r'(\d+) ms\) with no callback running: the process was held up')
+        check(s.wait_stderr(re.compile(idle_re.pattern + r'(.|\n)*' + idle_re.pattern),
+                            ht.slow(5), mark),
+              'no "held up" warning from both workers after SIGSTOP: %s' % s.stderr_tail())
+        warns = idle_re.findall(s.stderr_text()[mark:])
+        ht.note('warnings: %r' % warns)
+        check_eq(sorted(w[0] for w in warns), ['0', '1'], 'one warning per worker')
+        for worker, ms, warn in warns:
+            check(STALL_MS - WARN_MS * 0.6 <= int(ms) <= ht.slow(3000),
+                  'worker %s stalled for %s ms, stopped %d ms' % (worker, ms, STALL_MS))
+        check_eq(metric(mport, 'hellod_event_loop_stalls_total'), 2,
+                 'hellod_event_loop_stalls_total after one stop of 2 workers')
+        ht.check_page(s.http('GET', '/'), 200, HELLO)
         check_eq(s.stop(), 0, 'exit status')
 
 
