@@ -318,6 +318,22 @@ config_parse_listen(const char *s, struct listen_addr *la, char **cause)
 	return (0);
 }
 
+/* Whether two parsed addresses are the same (the text may differ). */
+static int
+config_same_addr(const struct listen_addr *a, const struct listen_addr *b)
+{
+	return (a->la_len == b->la_len &&
+	    memcmp(&a->la_ss, &b->la_ss, a->la_len) == 0);
+}
+
+/* Make dst a deep copy of src. Returns -1 if out of memory. */
+static int
+config_dup_addr(struct listen_addr *dst, const struct listen_addr *src)
+{
+	*dst = *src;
+	return ((dst->la_text = strdup(src->la_text)) == NULL ? -1 : 0);
+}
+
 /* Append a listen address unless it is already there. */
 static int
 config_add_listen(struct config *cf, const char *text, char **cause)
@@ -328,9 +344,7 @@ config_add_listen(struct config *cf, const char *text, char **cause)
 	if (config_parse_listen(text, &la, cause) == -1)
 		return (-1);
 	for (i = 0; i < cf->cf_nlisten; i++) {
-		if (cf->cf_listen[i].la_len == la.la_len &&
-		    memcmp(&cf->cf_listen[i].la_ss, &la.la_ss,
-		    la.la_len) == 0) {
+		if (config_same_addr(&cf->cf_listen[i], &la)) {
 			if (asprintf(cause, "listen %s given twice",
 			    la.la_text) == -1)
 				*cause = NULL;
@@ -800,9 +814,7 @@ config_same_listen(const struct config *a, const struct config *b)
 	if (a->cf_nlisten != b->cf_nlisten)
 		return (0);
 	for (i = 0; i < a->cf_nlisten; i++) {
-		if (a->cf_listen[i].la_len != b->cf_listen[i].la_len ||
-		    memcmp(&a->cf_listen[i].la_ss, &b->cf_listen[i].la_ss,
-		    a->cf_listen[i].la_len) != 0)
+		if (!config_same_addr(&a->cf_listen[i], &b->cf_listen[i]))
 			return (0);
 	}
 	return (1);
@@ -814,9 +826,7 @@ config_same_metrics(const struct config *a, const struct config *b)
 {
 	if (a->cf_metrics == NULL || b->cf_metrics == NULL)
 		return (a->cf_metrics == b->cf_metrics);
-	return (a->cf_metrics->la_len == b->cf_metrics->la_len &&
-	    memcmp(&a->cf_metrics->la_ss, &b->cf_metrics->la_ss,
-	    a->cf_metrics->la_len) == 0);
+	return (config_same_addr(a->cf_metrics, b->cf_metrics));
 }
 
 /* Make dst's metrics_listen src's (a deep copy). */
@@ -828,8 +838,7 @@ config_copy_metrics(struct config *dst, const struct config *src)
 	if (src->cf_metrics != NULL) {
 		if ((la = malloc(sizeof *la)) == NULL)
 			return (-1);
-		*la = *src->cf_metrics;
-		if ((la->la_text = strdup(src->cf_metrics->la_text)) == NULL) {
+		if (config_dup_addr(la, src->cf_metrics) == -1) {
 			free(la);
 			return (-1);
 		}
@@ -849,9 +858,7 @@ config_copy_listen(struct config *dst, const struct config *src)
 	if ((nl = calloc(src->cf_nlisten, sizeof *nl)) == NULL)
 		return (-1);
 	for (i = 0; i < src->cf_nlisten; i++) {
-		nl[i] = src->cf_listen[i];
-		if ((nl[i].la_text = strdup(src->cf_listen[i].la_text)) ==
-		    NULL) {
+		if (config_dup_addr(&nl[i], &src->cf_listen[i]) == -1) {
 			while (i-- > 0)
 				free(nl[i].la_text);
 			free(nl);

@@ -641,6 +641,7 @@ conn_respond(struct conn *c, const struct page *p, int close_after)
 	const char		*connection = NULL;
 	size_t			 bytes;
 	double			 ms;
+	uint64_t		 us;
 
 	/*
 	 * While accepting is paused at max_connections, a finished
@@ -672,8 +673,8 @@ conn_respond(struct conn *c, const struct page *p, int close_after)
 	    worker_date(w), connection);
 
 	ms = conn_now_ms() - c->c_start_ms;
-	stats_request(&w->w_stats, c->c_route, p->p_status,
-	    ms > 0 ? (uint64_t)(ms * 1000.0) : 0);
+	us = ms > 0 ? (uint64_t)(ms * 1000.0) : 0;
+	stats_request(&w->w_stats, c->c_route, p->p_status, us);
 	c->c_route = STATS_ROUTE_OTHER;
 	if (cf->cf_access_log) {
 		struct log_request	lr = {
@@ -681,7 +682,7 @@ conn_respond(struct conn *c, const struct page *p, int close_after)
 			.lr_line = c->c_req.r_line,
 			.lr_status = p->p_status,
 			.lr_bytes = bytes,
-			.lr_usec = ms > 0 ? (uint64_t)(ms * 1000.0) : 0,
+			.lr_usec = us,
 			.lr_worker = w->w_index,
 		};
 

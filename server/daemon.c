@@ -361,6 +361,28 @@ server_watchdog_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
+ * The figures of the whole server: every worker's counters summed into
+ * sum, and the server's own into ss. Main thread only.
+ */
+void
+server_stats(struct server *s, struct stats *sum, struct stats_server *ss)
+{
+	unsigned int	k;
+
+	stats_init(sum);
+	for (k = 0; k < s->s_nworkers; k++)
+		stats_sum(sum, &s->s_workers[k].w_stats);
+	memset(ss, 0, sizeof *ss);
+	ss->ss_workers = s->s_nworkers;
+	ss->ss_open = atomic_load(&s->s_nconns);
+	ss->ss_paused = atomic_load(&s->s_limited);
+	ss->ss_limit_pauses = atomic_load(&s->s_limit_pauses);
+	ss->ss_reloads = s->s_reloads;
+	ss->ss_reload_failures = s->s_reload_failures;
+	ss->ss_journal_dropped = log_journal_dropped();
+}
+
+/*
  * Once a second: the live STATUS= line, "42 connections, 17 sleeping,
  * 1,204 req/s" (req/s over the last second), sent only when its text
  * changed, so an idle server sends nothing. While stopping it says so.
@@ -368,20 +390,17 @@ server_watchdog_cb(evutil_socket_t fd, short what, void *arg)
 static void
 server_status_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct server	*s = arg;
-	char		 line[sizeof s->s_status];
-	uint64_t	 now = worker_now_ms(), reqs = 0, sleeping = 0, rps;
-	unsigned int	 k;
-	size_t		 n = 0;
+	struct server		*s = arg;
+	struct stats		 sum;
+	struct stats_server	 ss;
+	char			 line[sizeof s->s_status];
+	uint64_t		 now = worker_now_ms(), reqs, rps;
+	size_t			 n = 0;
 
 	(void)fd;
 	(void)what;
-	for (k = 0; k < s->s_nworkers; k++) {
-		reqs += stats_total_requests(&s->s_workers[k].w_stats);
-		sleeping += atomic_load_explicit(
-		    &s->s_workers[k].w_stats.st_sleeping,
-		    memory_order_relaxed);
-	}
+	server_stats(s, &sum, &ss);
+	reqs = stats_total_requests(&sum);
 	rps = now > s->s_status_ms && reqs >= s->s_status_reqs ?
 	    ((reqs - s->s_status_reqs) * 1000 + (now - s->s_status_ms) / 2) /
 	    (now - s->s_status_ms) : 0;
@@ -389,8 +408,8 @@ server_status_cb(evutil_socket_t fd, short what, void *arg)
 	s->s_status_ms = now;
 	if (s->s_stopping)
 		n = (size_t)snprintf(line, sizeof line, "stopping: ");
-	(void)stats_status(line + n, sizeof line - n,
-	    atomic_load(&s->s_nconns), sleeping, rps);
+	(void)stats_status(line + n, sizeof line - n, ss.ss_open,
+	    atomic_load_explicit(&sum.st_sleeping, memory_order_relaxed), rps);
 	if (strcmp(line, s->s_status) == 0)
 		return;
 	(void)snprintf(s->s_status, sizeof s->s_status, "%s", line);

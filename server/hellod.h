@@ -478,6 +478,7 @@ int		 listener_adopt(struct worker *, int, int, int,
 		     struct listener *, char **);
 void		 listener_close(struct listener *);
 void		 listener_enable(struct worker *, int);
+int		 listener_out_of_resources(int);
 void		 listener_format(const struct sockaddr *, socklen_t, char *,
 		     size_t);
 
@@ -761,6 +762,8 @@ int		 server_ready(struct server *);
 int		 server_run(struct server *);
 void		 server_free(struct server *);
 void		 server_note(struct server *, enum server_note, unsigned int);
+void		 server_stats(struct server *, struct stats *,
+		     struct stats_server *);
 void		 server_reload(struct server *);
 void		 server_stop(struct server *);
 

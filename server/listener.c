@@ -223,6 +223,18 @@ listener_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 }
 
 /*
+ * Whether accept() failing with err means hellod is out of descriptors or
+ * memory: then the listening socket stays readable, and accepting must
+ * pause and be retried on a timer rather than spin.
+ */
+int
+listener_out_of_resources(int err)
+{
+	return (err == EMFILE || err == ENFILE || err == ENOBUFS ||
+	    err == ENOMEM);
+}
+
+/*
  * accept() failed with something other than EAGAIN/EINTR/ECONNABORTED.
  * Out of descriptors or memory: pause the worker's listeners and retry on
  * a timer.
@@ -234,8 +246,7 @@ listener_error_cb(struct evconnlistener *lev, void *arg)
 	int		 err = EVUTIL_SOCKET_ERROR();
 
 	(void)lev;
-	if (err == EMFILE || err == ENFILE || err == ENOBUFS ||
-	    err == ENOMEM) {
+	if (listener_out_of_resources(err)) {
 		worker_accept_pause(l->l_w);
 		listener_emfile_warn(l, err);
 		return;

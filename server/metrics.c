@@ -135,7 +135,7 @@ metrics_error_cb(struct evconnlistener *lev, void *arg)
 	struct timeval	 tv;
 	int		 err = EVUTIL_SOCKET_ERROR();
 
-	if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM)
+	if (listener_out_of_resources(err))
 		log_debug("metrics: accept on %s: %s: retrying in %d ms",
 		    m->m_name, strerror(err), HELLOD_ACCEPT_RETRY_MS);
 	else
@@ -243,19 +243,8 @@ metrics_body(struct server *s, struct evbuffer *body)
 	struct stats		sum;
 	struct stats_server	ss;
 	struct stats_process	sp;
-	unsigned int		k;
 
-	stats_init(&sum);
-	for (k = 0; k < s->s_nworkers; k++)
-		stats_sum(&sum, &s->s_workers[k].w_stats);
-	memset(&ss, 0, sizeof ss);
-	ss.ss_workers = s->s_nworkers;
-	ss.ss_open = atomic_load(&s->s_nconns);
-	ss.ss_paused = atomic_load(&s->s_limited);
-	ss.ss_limit_pauses = atomic_load(&s->s_limit_pauses);
-	ss.ss_reloads = s->s_reloads;
-	ss.ss_reload_failures = s->s_reload_failures;
-	ss.ss_journal_dropped = log_journal_dropped();
+	server_stats(s, &sum, &ss);
 	(void)stats_process(&sp);
 	stats_write(body, &sum, &ss, &sp);
 }

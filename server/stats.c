@@ -168,16 +168,19 @@ stats_open_fds(void)
 	return (n > 0 ? n - 1 : 0);
 }
 
-/* The system's boot time (Unix seconds), from /proc/stat; 0 if unknown. */
+/*
+ * The system's boot time (Unix seconds), from /proc/stat; 0 if unknown.
+ * It does not change: read once (only the main thread scrapes).
+ */
 static unsigned long long
 stats_btime(void)
 {
-	FILE			*f;
-	char			 buf[256];
-	unsigned long long	 btime = 0;
+	static unsigned long long	 btime;
+	FILE				*f;
+	char				 buf[256];
 
-	if ((f = fopen("/proc/stat", "re")) == NULL)
-		return (0);
+	if (btime != 0 || (f = fopen("/proc/stat", "re")) == NULL)
+		return (btime);
 	while (fgets(buf, sizeof buf, f) != NULL) {
 		if (strncmp(buf, "btime ", 6) == 0) {
 			btime = strtoull(buf + 6, NULL, 10);

@@ -66,10 +66,7 @@ worker_now_us(void)
 uint64_t
 worker_now_ms(void)
 {
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+	return (worker_now_us() / 1000);
 }
 
 /* Milliseconds to a timeval. */
@@ -377,6 +374,7 @@ worker_stall_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker	*w = arg;
 	uint64_t	 now = worker_now_us(), late, warn;
+	char		 doing[128];
 
 	(void)fd;
 	(void)what;
@@ -389,24 +387,20 @@ worker_stall_cb(evutil_socket_t fd, short what, void *arg)
 			atomic_store_explicit(&w->w_stats.st_stall_max_us,
 			    late, memory_order_relaxed);
 		if (w->w_doing == NULL)
-			log_warnx("worker %u: event loop stalled for %llu ms "
-			    "(stall_warn %llu ms) with no callback running: "
-			    "the process was held up (stopped, short of CPU "
-			    "or memory)", w->w_index,
-			    (unsigned long long)(late / 1000),
-			    (unsigned long long)(warn / 1000));
+			(void)snprintf(doing, sizeof doing, " with no callback "
+			    "running: the process was held up (stopped, short "
+			    "of CPU or memory)");
 		else if (w->w_doing_id != 0)
-			log_warnx("worker %u: event loop stalled for %llu ms "
-			    "(stall_warn %llu ms); last callback: %s, "
-			    "conn %llu", w->w_index,
-			    (unsigned long long)(late / 1000),
-			    (unsigned long long)(warn / 1000), w->w_doing,
+			(void)snprintf(doing, sizeof doing, "; last callback: "
+			    "%s, conn %llu", w->w_doing,
 			    (unsigned long long)w->w_doing_id);
 		else
-			log_warnx("worker %u: event loop stalled for %llu ms "
-			    "(stall_warn %llu ms); last callback: %s",
-			    w->w_index, (unsigned long long)(late / 1000),
-			    (unsigned long long)(warn / 1000), w->w_doing);
+			(void)snprintf(doing, sizeof doing, "; last callback: "
+			    "%s", w->w_doing);
+		log_warnx("worker %u: event loop stalled for %llu ms "
+		    "(stall_warn %llu ms)%s", w->w_index,
+		    (unsigned long long)(late / 1000),
+		    (unsigned long long)(warn / 1000), doing);
 	}
 	w->w_doing = NULL;
 	worker_stall_arm(w);
