@@ -583,6 +583,16 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
 
 
+def idle_cost(server, seconds):
+    """Wait seconds; return (CPU seconds server used, seconds waited, lines
+    it logged) meanwhile: what a server that should be idle still spends."""
+    lines0 = server.stderr_text().count('\n')
+    cpu0, t0 = cpu_seconds(server.pid), time.monotonic()
+    time.sleep(seconds)
+    used, dt = cpu_seconds(server.pid) - cpu0, time.monotonic() - t0
+    return used, dt, server.stderr_text().count('\n') - lines0
+
+
 def rss_kib(pid):
     """Resident set size of pid in KiB (VmRSS in /proc/PID/status)."""
     with open('/proc/%d/status' % pid) as f:

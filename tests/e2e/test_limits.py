@@ -169,11 +169,7 @@ def out_of_descriptors_pauses_without_spinning():
                     'start) holds %d of them' % (NCLIENTS, NOFILE, base, held))
             check(0 < held < NCLIENTS, 'hellod holds %d connections' % held)
             # While out of descriptors the loops must idle.
-            lines0 = s.stderr_text().count('\n')
-            cpu0, t0 = ht.cpu_seconds(s.pid), time.monotonic()
-            time.sleep(3)
-            used, dt = ht.cpu_seconds(s.pid) - cpu0, time.monotonic() - t0
-            logged = s.stderr_text().count('\n') - lines0
+            used, dt, logged = ht.idle_cost(s, 3)
             ht.note('CPU used during %.1f s out of descriptors: %.3f s (%.1f%% of '
                     'a core); log lines meanwhile: %d' % (dt, used, 100 * used / dt,
                                                           logged))

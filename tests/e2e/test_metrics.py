@@ -636,11 +636,7 @@ def accept_pauses_out_of_descriptors():
                   'no "pausing accept" warning; stderr:\n%s' % s.stderr_tail())
             scrape = ht.Conn(s.mport, timeout=ht.slow(10))
             scrape.request('GET', '/metrics')
-            lines0 = s.stderr_text().count('\n')
-            cpu0, t0 = ht.cpu_seconds(s.pid), time.monotonic()
-            time.sleep(2)
-            used, dt = ht.cpu_seconds(s.pid) - cpu0, time.monotonic() - t0
-            logged = s.stderr_text().count('\n') - lines0
+            used, dt, logged = ht.idle_cost(s, 2)
             ht.note('out of descriptors with a scrape waiting: %.3f s CPU in %.1f s, '
                     '%d log lines' % (used, dt, logged))
             check(used < 0.1 * dt, 'hellod used %.3f s of CPU in %.1f s out of descriptors '
