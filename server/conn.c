@@ -48,7 +48,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "hellod.h"
@@ -78,16 +77,6 @@ static int	conn_close_flushed(struct conn *, enum stats_close,
 		    const char *);
 static enum stats_close conn_errno_reason(int);
 static void	conn_set_idle(struct conn *, int);
-
-/* Monotonic milliseconds, for request durations. */
-static double
-conn_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6);
-}
 
 /*
  * Take over an accepted socket. Returns -1 if the connection could not
@@ -490,7 +479,7 @@ conn_process(struct conn *c)
 			/* First byte of a request: its head deadline starts. */
 			conn_set_idle(c, 0);
 			c->c_state = CONN_READING;
-			c->c_start_ms = conn_now_ms();
+			c->c_start_us = worker_now_us();
 			evtimer_add(&c->c_timer, w->w_tv_header);
 		}
 		if (c->c_state != CONN_READING)
@@ -640,7 +629,6 @@ conn_respond(struct conn *c, const struct page *p, int close_after)
 	struct evbuffer		*out = conn_out(c);
 	const char		*connection = NULL;
 	size_t			 bytes;
-	double			 ms;
 	uint64_t		 us;
 
 	/*
@@ -672,8 +660,7 @@ conn_respond(struct conn *c, const struct page *p, int close_after)
 	bytes = page_write(out, p, c->c_req.r_method == HTTP_M_HEAD,
 	    worker_date(w), connection);
 
-	ms = conn_now_ms() - c->c_start_ms;
-	us = ms > 0 ? (uint64_t)(ms * 1000.0) : 0;
+	us = worker_now_us() - c->c_start_us;
 	stats_request(&w->w_stats, c->c_route, p->p_status, us);
 	c->c_route = STATS_ROUTE_OTHER;
 	if (cf->cf_access_log) {
@@ -733,7 +720,7 @@ conn_after_response(struct conn *c)
 	if (evbuffer_get_length(conn_in(c)) > 0) {
 		/* Pipelined: its head deadline runs from now. */
 		c->c_state = CONN_READING;
-		c->c_start_ms = conn_now_ms();
+		c->c_start_us = worker_now_us();
 		evtimer_add(&c->c_timer, w->w_tv_header);
 		return;
 	}

@@ -511,7 +511,7 @@ struct conn {
 	enum stats_route	 c_route;	/* of the request at hand */
 	enum stats_close	 c_reason;	/* counted when it closes
 						   after a final response */
-	double			 c_start_ms;	/* request start, monotonic */
+	uint64_t		 c_start_us;	/* request start, monotonic */
 	struct http_request	 c_req;
 	char			 c_addr[64];	/* peer, for logs */
 };
