@@ -409,7 +409,7 @@ server_status_cb(evutil_socket_t fd, short what, void *arg)
 	if (s->s_stopping)
 		n = (size_t)snprintf(line, sizeof line, "stopping: ");
 	(void)stats_status(line + n, sizeof line - n, ss.ss_open,
-	    atomic_load_explicit(&sum.st_sleeping, memory_order_relaxed), rps);
+	    stats_get(&sum.st_sleeping), rps);
 	if (strcmp(line, s->s_status) == 0)
 		return;
 	(void)snprintf(s->s_status, sizeof s->s_status, "%s", line);

@@ -446,6 +446,21 @@ stats_sub(_Atomic uint64_t *v, uint64_t n)
 	    memory_order_relaxed) - n, memory_order_relaxed);
 }
 
+/* Read a counter another thread may be writing. */
+static inline uint64_t
+stats_get(const _Atomic uint64_t *v)
+{
+	return (atomic_load_explicit(v, memory_order_relaxed));
+}
+
+/* Raise a maximum to n (only its owner writes it). */
+static inline void
+stats_max(_Atomic uint64_t *v, uint64_t n)
+{
+	if (n > stats_get(v))
+		atomic_store_explicit(v, n, memory_order_relaxed);
+}
+
 void		 stats_init(struct stats *);
 void		 stats_request(struct stats *, enum stats_route, int,
 		     uint64_t);

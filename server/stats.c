@@ -79,19 +79,11 @@ stats_request(struct stats *st, enum stats_route route, int status,
 	stats_add(&st->st_duration_us[route], us);
 }
 
-/* Read a counter another thread writes. */
-static uint64_t
-stats_get(const _Atomic uint64_t *v)
-{
-	return (atomic_load_explicit(v, memory_order_relaxed));
-}
-
 /* Add a worker's counters into sum (only the main thread writes sum). */
 void
 stats_sum(struct stats *sum, const struct stats *st)
 {
-	uint64_t	max;
-	size_t		i, j;
+	size_t	i, j;
 
 	stats_add(&sum->st_accepted, stats_get(&st->st_accepted));
 	for (i = 0; i < STATS_CLOSE_COUNT; i++)
@@ -109,10 +101,7 @@ stats_sum(struct stats *sum, const struct stats *st)
 	stats_add(&sum->st_sleeping, stats_get(&st->st_sleeping));
 	stats_add(&sum->st_emfile_pauses, stats_get(&st->st_emfile_pauses));
 	stats_add(&sum->st_stalls, stats_get(&st->st_stalls));
-	max = stats_get(&st->st_stall_max_us);
-	if (max > stats_get(&sum->st_stall_max_us))
-		atomic_store_explicit(&sum->st_stall_max_us, max,
-		    memory_order_relaxed);
+	stats_max(&sum->st_stall_max_us, stats_get(&st->st_stall_max_us));
 	stats_add(&sum->st_bytes_in, stats_get(&st->st_bytes_in));
 	stats_add(&sum->st_bytes_out, stats_get(&st->st_bytes_out));
 }

@@ -382,10 +382,7 @@ worker_stall_cb(evutil_socket_t fd, short what, void *arg)
 	late = now > w->w_stall_due ? now - w->w_stall_due : 0;
 	if (warn > 0 && late > warn) {
 		stats_add(&w->w_stats.st_stalls, 1);
-		if (late > atomic_load_explicit(&w->w_stats.st_stall_max_us,
-		    memory_order_relaxed))
-			atomic_store_explicit(&w->w_stats.st_stall_max_us,
-			    late, memory_order_relaxed);
+		stats_max(&w->w_stats.st_stall_max_us, late);
 		if (w->w_doing == NULL)
 			(void)snprintf(doing, sizeof doing, " with no callback "
 			    "running: the process was held up (stopped, short "
