@@ -635,29 +635,27 @@ http_reason(int status)
 	}
 }
 
-/* Format t as an IMF-fixdate, independent of the locale. */
-void
-http_date(time_t t, char *buf, size_t len)
-{
-	static const char	 days[7][4] = { "Sun", "Mon", "Tue", "Wed",
-				     "Thu", "Fri", "Sat" };
-	static const char	 months[12][4] = { "Jan", "Feb", "Mar", "Apr",
-				     "May", "Jun", "Jul", "Aug", "Sep", "Oct",
-				     "Nov", "Dec" };
-	struct tm		 tm;
-
-	gmtime_r(&t, &tm);
-	snprintf(buf, len, "%s, %02d %s %04d %02d:%02d:%02d GMT",
-	    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
-	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
-/* Day and month names, for http_parse_date(). */
+/*
+ * Day and month names, for http_date() and http_parse_date(): a day's
+ * short name is the first three letters of its long one.
+ */
 static const char	 http_days[7][10] = { "Sunday", "Monday", "Tuesday",
 			     "Wednesday", "Thursday", "Friday", "Saturday" };
 static const char	 http_months[12][4] = { "Jan", "Feb", "Mar", "Apr",
 			     "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
 			     "Dec" };
+
+/* Format t as an IMF-fixdate, independent of the locale. */
+void
+http_date(time_t t, char *buf, size_t len)
+{
+	struct tm	tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(buf, len, "%.3s, %02d %s %04d %02d:%02d:%02d GMT",
+	    http_days[tm.tm_wday], tm.tm_mday, http_months[tm.tm_mon],
+	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
 
 /* n decimal digits at s, or -1. */
 static int
