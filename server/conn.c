@@ -770,6 +770,7 @@ static void
 conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn	*c = arg;
+	int		 err = EVUTIL_SOCKET_ERROR();
 
 	(void)bev;
 	if (what & BEV_EVENT_TIMEOUT) {
@@ -777,8 +778,8 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (what & BEV_EVENT_ERROR) {
-		conn_close(c, conn_errno_reason(EVUTIL_SOCKET_ERROR()),
-		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		conn_close(c, conn_errno_reason(err),
+		    evutil_socket_error_to_string(err));
 		return;
 	}
 	if (what & BEV_EVENT_EOF)		/* not expected: it does not read */
