@@ -399,9 +399,9 @@ conn_reclaim(struct conn *c)
 
 /*
  * Close c, but not before what is queued for it has been written: freeing
- * it would drop responses already promised. With nothing queued it closes at once (-1:
- * the caller must not touch c); else it goes on as after a final
- * response, without lingering and bounded by the write timeout (0).
+ * it would drop responses already promised. With nothing queued it closes
+ * at once (-1: the caller must not touch c); else it goes on as after a
+ * final response, without lingering and bounded by the write timeout (0).
  */
 static int
 conn_close_flushed(struct conn *c, enum stats_close reason, const char *why)
@@ -534,7 +534,7 @@ conn_run(struct conn *c)
 			evbuffer_unfreeze(out, 1);
 		n = evbuffer_write(out, c->c_fd);
 		if (c->c_bev != NULL)
-			evbuffer_freeze(out, 1);	/* conn_sent_cb counts */
+			evbuffer_freeze(out, 1); /* conn_sent_cb counts */
 		else if (n > 0)
 			stats_add(&c->c_w->w_stats.st_bytes_out, (uint64_t)n);
 		if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK &&

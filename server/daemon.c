@@ -584,7 +584,8 @@ server_reload(struct server *s)
 	if ((nps = pages_load(ncf->cf_root, &cause)) == NULL) {
 		log_error("reload failed, keeping running config: %s",
 		    cause != NULL ? cause : "out of memory");
-		server_reload_failed(s, cause != NULL ? cause : "out of memory");
+		server_reload_failed(s, cause != NULL ? cause :
+		    "out of memory");
 		free(cause);
 		config_free(ncf);
 		return;

@@ -68,9 +68,9 @@ enum log_level {
 	LOG_LEVEL_DEBUG,
 };
 
-#define HELLOD_JOURNAL_VALUE_MAX	1024	/* bytes of a journal field value;
-						   longer ones are cut */
-#define HELLOD_JOURNAL_ENTRY_MAX	4096	/* bytes of one journal datagram */
+/* Bytes of a journal field value (longer ones are cut); of a datagram. */
+#define HELLOD_JOURNAL_VALUE_MAX	1024
+#define HELLOD_JOURNAL_ENTRY_MAX	4096
 
 /* One field of a journal entry (systemd.io/JOURNAL_NATIVE_PROTOCOL). */
 struct log_field {

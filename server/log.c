@@ -305,8 +305,8 @@ log_journal_encode(char *buf, size_t size, const struct log_field *f,
 		if (binary) {
 			buf[off++] = '\n';
 			for (k = 0; k < 8; k++)
-				buf[off++] = (char)(((uint64_t)vlen >> (8 * k)) &
-				    0xff);
+				buf[off++] = (char)(((uint64_t)vlen >>
+				    (8 * k)) & 0xff);
 		} else
 			buf[off++] = '=';
 		memcpy(buf + off, v, vlen);

@@ -263,8 +263,8 @@ stats_histogram(struct evbuffer *b, const struct stats *st)
 		cum = 0;
 		for (i = 0; i < STATS_NBUCKETS; i++) {
 			cum += stats_get(&st->st_bucket[r][i]);
-			evbuffer_add_printf(b, "%s_bucket{route=\"%s\",le=\"%g\"} "
-			    "%llu\n", name, stats_route_names[r],
+			evbuffer_add_printf(b, "%s_bucket{route=\"%s\","
+			    "le=\"%g\"} %llu\n", name, stats_route_names[r],
 			    (double)stats_bounds[i] / 1e6,
 			    (unsigned long long)cum);
 		}
