@@ -63,6 +63,27 @@ contents(struct evbuffer *buf)
 	return (s);
 }
 
+/*
+ * page_write(p, head_only, connection) into an empty buffer writes exactly
+ * want, and says it wrote that many bytes.
+ */
+static void
+check_write(const struct page *p, int head_only, const char *connection,
+    const char *want)
+{
+	struct evbuffer	*buf;
+	size_t		 n;
+	char		*s;
+
+	ck_assert_ptr_nonnull(buf = evbuffer_new());
+	n = page_write(buf, p, head_only, DATE, connection);
+	s = contents(buf);
+	ck_assert_str_eq(s, want);
+	ck_assert_uint_eq(n, strlen(want));
+	free(s);
+	evbuffer_free(buf);
+}
+
 static void
 make_tmpdir(char *dir, size_t size)
 {
@@ -252,21 +273,11 @@ END_TEST
 START_TEST(test_write_full)
 {
 	struct page	 p;
-	struct evbuffer	*buf;
-	size_t		 n;
-	char		*s;
-	static const char want[] = "HTTP/1.1 200 OK\r\n" SERVER NOCACHE CTYPE
-	    "Content-Length: 5\r\nDate: " DATE "\r\n\r\nhello";
 
 	memset(&p, 0, sizeof p);
 	ck_assert_int_eq(page_build(&p, 200, NULL, "hello", 5), 0);
-	ck_assert_ptr_nonnull(buf = evbuffer_new());
-	n = page_write(buf, &p, 0, DATE, NULL);
-	s = contents(buf);
-	ck_assert_str_eq(s, want);
-	ck_assert_uint_eq(n, sizeof want - 1);
-	free(s);
-	evbuffer_free(buf);
+	check_write(&p, 0, NULL, "HTTP/1.1 200 OK\r\n" SERVER NOCACHE CTYPE
+	    "Content-Length: 5\r\nDate: " DATE "\r\n\r\nhello");
 	page_clear(&p);
 }
 END_TEST
@@ -274,9 +285,6 @@ END_TEST
 START_TEST(test_write_connection)
 {
 	struct page	 p;
-	struct evbuffer	*buf;
-	size_t		 n;
-	char		*s;
 	static const char want_close[] = "HTTP/1.1 405 Method Not Allowed\r\n"
 	    SERVER NOCACHE CTYPE "Content-Length: 2\r\n" ALLOW "Date: " DATE
 	    "\r\n"
@@ -288,22 +296,8 @@ START_TEST(test_write_connection)
 
 	memset(&p, 0, sizeof p);
 	ck_assert_int_eq(page_build(&p, 405, ALLOW, "no", 2), 0);
-	ck_assert_ptr_nonnull(buf = evbuffer_new());
-
-	n = page_write(buf, &p, 0, DATE, "close");
-	s = contents(buf);
-	ck_assert_str_eq(s, want_close);
-	ck_assert_uint_eq(n, sizeof want_close - 1);
-	free(s);
-	evbuffer_drain(buf, evbuffer_get_length(buf));
-
-	n = page_write(buf, &p, 0, DATE, "keep-alive");
-	s = contents(buf);
-	ck_assert_str_eq(s, want_ka);
-	ck_assert_uint_eq(n, sizeof want_ka - 1);
-	free(s);
-
-	evbuffer_free(buf);
+	check_write(&p, 0, "close", want_close);
+	check_write(&p, 0, "keep-alive", want_ka);
 	page_clear(&p);
 }
 END_TEST
@@ -312,9 +306,6 @@ END_TEST
 START_TEST(test_write_head_only)
 {
 	struct page	 p;
-	struct evbuffer	*buf;
-	size_t		 n;
-	char		*s;
 	static const char want[] = "HTTP/1.1 200 OK\r\n" SERVER NOCACHE CTYPE
 	    "Content-Length: 5\r\nDate: " DATE "\r\n\r\n";
 	static const char want_close[] = "HTTP/1.1 200 OK\r\n" SERVER NOCACHE
@@ -323,22 +314,8 @@ START_TEST(test_write_head_only)
 
 	memset(&p, 0, sizeof p);
 	ck_assert_int_eq(page_build(&p, 200, NULL, "hello", 5), 0);
-	ck_assert_ptr_nonnull(buf = evbuffer_new());
-
-	n = page_write(buf, &p, 1, DATE, NULL);
-	s = contents(buf);
-	ck_assert_str_eq(s, want);
-	ck_assert_uint_eq(n, sizeof want - 1);
-	free(s);
-	evbuffer_drain(buf, evbuffer_get_length(buf));
-
-	n = page_write(buf, &p, 1, DATE, "close");
-	s = contents(buf);
-	ck_assert_str_eq(s, want_close);
-	ck_assert_uint_eq(n, sizeof want_close - 1);
-	free(s);
-
-	evbuffer_free(buf);
+	check_write(&p, 1, NULL, want);
+	check_write(&p, 1, "close", want_close);
 	page_clear(&p);
 }
 END_TEST
@@ -596,23 +573,13 @@ END_TEST
 START_TEST(test_build_304)
 {
 	struct page	 p;
-	struct evbuffer	*buf;
-	size_t		 n;
-	char		*s;
-	static const char want[] = "HTTP/1.1 304 Not Modified\r\n" SERVER
-	    NOCACHE "ETag: \"a\"\r\nDate: " DATE "\r\n\r\n";
 
 	memset(&p, 0, sizeof p);
 	ck_assert_int_eq(page_build(&p, 304, "ETag: \"a\"\r\n", "", 0), 0);
 	ck_assert_str_eq(p.p_head, "HTTP/1.1 304 Not Modified\r\n" SERVER
 	    NOCACHE "ETag: \"a\"\r\n");
-	ck_assert_ptr_nonnull(buf = evbuffer_new());
-	n = page_write(buf, &p, 0, DATE, NULL);
-	s = contents(buf);
-	ck_assert_str_eq(s, want);
-	ck_assert_uint_eq(n, sizeof want - 1);
-	free(s);
-	evbuffer_free(buf);
+	check_write(&p, 0, NULL, "HTTP/1.1 304 Not Modified\r\n" SERVER
+	    NOCACHE "ETag: \"a\"\r\nDate: " DATE "\r\n\r\n");
 	page_clear(&p);
 }
 END_TEST
