@@ -495,6 +495,17 @@ def http(port, method='GET', path='/', headers=None, version='HTTP/1.1',
         return r
 
 
+def metric(port, name):
+    """The value of the unlabelled sample name in a scrape of a metrics
+    listener on port (GET /metrics)."""
+    r = http(port, 'GET', '/metrics')
+    check_eq(r.status, 200, 'GET /metrics status')
+    for line in r.body.decode().split('\n'):
+        if line.startswith(name + ' '):
+            return float(line.split(' ', 1)[1])
+    raise TestFailure('no %s in /metrics:\n%s' % (name, r.body.decode()))
+
+
 def raw(port, data, method='GET', timeout=DEFAULT_TIMEOUT):
     """Send raw bytes on a fresh connection, return (Response, Conn) (Conn still open)."""
     c = Conn(port, timeout=timeout)

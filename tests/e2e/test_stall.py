@@ -33,16 +33,6 @@ WARN_RE = re.compile(r'worker (\d+): event loop stalled for (\d+) ms \(stall_war
                      r'(\d+) ms\); last callback: an injected stall \(test build\)')
 
 
-def metric(port, name):
-    """The value of sample name in a scrape of the metrics port."""
-    r = ht.http(port, 'GET', '/metrics')
-    check_eq(r.status, 200, 'GET /metrics status')
-    for line in r.body.decode().split('\n'):
-        if line.startswith(name + ' '):
-            return float(line.split(' ', 1)[1])
-    raise ht.TestFailure('no %s in /metrics:\n%s' % (name, r.body.decode()))
-
-
 def stall_server(stall_warn, workers):
     mport = ht.free_port()
     ht.HELLOD = TESTHOOKS
@@ -57,7 +47,7 @@ def injected_stall_is_reported():
     s, mport = stall_server('%dms' % WARN_MS, 2)
     with s:
         ht.check_page(s.http('GET', '/'), 200, HELLO)
-        check_eq(metric(mport, 'hellod_event_loop_stalls_total'), 0,
+        check_eq(ht.metric(mport, 'hellod_event_loop_stalls_total'), 0,
                  'stalls before any was injected')
         mark = len(s.stderr_text())
         s.signal(signal.SIGUSR2)
@@ -77,9 +67,9 @@ def injected_stall_is_reported():
             check(STALL_MS - WARN_MS * 0.6 <= int(ms) <= ht.slow(3000),
                   'worker %s stalled for %s ms, injected %d ms' % (worker, ms, STALL_MS))
         ht.check_page(s.http('GET', '/'), 200, HELLO)
-        check_eq(metric(mport, 'hellod_event_loop_stalls_total'), 2,
+        check_eq(ht.metric(mport, 'hellod_event_loop_stalls_total'), 2,
                  'hellod_event_loop_stalls_total after one stall of 2 workers')
-        mx = metric(mport, 'hellod_event_loop_stall_seconds_max')
+        mx = ht.metric(mport, 'hellod_event_loop_stall_seconds_max')
         check((STALL_MS - WARN_MS * 0.6) / 1000 <= mx <= ht.slow(3.0),
               'hellod_event_loop_stall_seconds_max %.3f after a %d ms stall' % (mx, STALL_MS))
         # one stall, one warning each: nothing more in the next second
@@ -101,7 +91,7 @@ def stall_warn_zero_is_off():
         ht.check_page(s.http('GET', '/'), 200, HELLO)
         check('stalled' not in s.stderr_text()[mark:],
               'a stall reported with stall_warn = 0: %s' % s.stderr_tail())
-        check_eq(metric(mport, 'hellod_event_loop_stalls_total'), 0,
+        check_eq(ht.metric(mport, 'hellod_event_loop_stalls_total'), 0,
                  'stalls counted with stall_warn = 0')
         # turned on by a reload, the next stall is seen
         s.options['stall_warn'] = '%dms' % WARN_MS
@@ -113,7 +103,7 @@ def stall_warn_zero_is_off():
         s.signal(signal.SIGUSR2)
         check(s.wait_stderr(WARN_RE, ht.slow(5), mark),
               'no stall warning after stall_warn was turned on: %s' % s.stderr_tail())
-        check_eq(metric(mport, 'hellod_event_loop_stalls_total'), 1,
+        check_eq(ht.metric(mport, 'hellod_event_loop_stalls_total'), 1,
                  'stalls after turning stall_warn on')
         check_eq(s.stop(), 0, 'exit status')
 
@@ -147,7 +137,7 @@ def stopped_process_is_reported():
         for worker, ms, warn in warns:
             check(STALL_MS - WARN_MS * 0.6 <= int(ms) <= ht.slow(3000),
                   'worker %s stalled for %s ms, stopped %d ms' % (worker, ms, STALL_MS))
-        check_eq(metric(mport, 'hellod_event_loop_stalls_total'), 2,
+        check_eq(ht.metric(mport, 'hellod_event_loop_stalls_total'), 2,
                  'hellod_event_loop_stalls_total after one stop of 2 workers')
         ht.check_page(s.http('GET', '/'), 200, HELLO)
         check_eq(s.stop(), 0, 'exit status')
