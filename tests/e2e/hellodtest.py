@@ -873,19 +873,25 @@ class Server:
         attaches and calls glibc's malloc_stats(), which prints them on
         hellod's stderr. Unlike RSS, "in use" does not count freed memory
         that glibc keeps for later. Needs gdb and ptrace; hellod should be
-        idle (a thread stopped inside malloc would block the call)."""
+        idle (a thread stopped inside malloc would block the call).
+        scheduler-locking keeps the other threads stopped during the call:
+        gdb would otherwise let them run, and a worker whose stall check
+        finds the loop held up by the attach logs a warning, which could
+        land between malloc_stats()'s lines."""
         gdb = shutil.which('gdb')
         check(gdb is not None, 'gdb is needed to read hellod\'s heap (apt-get install gdb)')
         mark = len(self.stderr_text())
-        p = subprocess.run([gdb, '-nx', '-batch', '-p', str(self.pid), '-ex',
-                            'call (void)malloc_stats()'], stdin=subprocess.DEVNULL,
+        p = subprocess.run([gdb, '-nx', '-batch', '-p', str(self.pid),
+                            '-ex', 'set scheduler-locking on',
+                            '-ex', 'call (void)malloc_stats()'], stdin=subprocess.DEVNULL,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            timeout=slow(60), text=True, errors='replace')
         pat = re.compile(r'Total \(incl\. mmap\):\s*system bytes\s*=\s*(\d+)\s*'
                          r'in use bytes\s*=\s*(\d+)')
         m = self.wait_stderr(pat, slow(5), mark)
-        check(m, 'no malloc_stats() output from hellod (gdb exit %d: %s)'
-              % (p.returncode, p.stdout[-500:]))
+        check(m, 'no malloc_stats() output from hellod (gdb exit %d: %s; hellod\'s '
+              'stderr since the call: %s)' % (p.returncode, p.stdout[-500:],
+                                               self.stderr_text()[mark:][-1500:]))
         return int(m.group(2)), int(m.group(1))
 
     def conn(self, timeout=DEFAULT_TIMEOUT, **kw):
