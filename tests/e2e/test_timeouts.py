@@ -99,6 +99,45 @@ def keepalive_timer_restarts_per_request():
 
 
 @run.case
+def late_slow_request_gets_header_timeout():
+    # keepalive_timeout (1 s) bounds only the wait for a request's first
+    # byte; once it has come, the head has header_timeout (4 s) from that
+    # byte, and a head still incomplete then gets 408, not a silent close.
+    with ht.Server(sleep='1s', options={'header_timeout': '4s',
+                                        'keepalive_timeout': '1s',
+                                        'write_timeout': '1s'}) as s:
+        with s.conn(timeout=10) as c:
+            c.request('GET', '/')
+            ht.check_page(c.read_response(), 200, HELLO)
+            time.sleep(0.7)             # late, but within keepalive_timeout
+            t0 = time.monotonic()
+            c.send(b'G')
+            stop = threading.Event()
+
+            def drip():
+                for b in b'ET / HTTP/1.1\r\nHost: x\r\n':
+                    if stop.wait(0.3):
+                        break
+                    try:
+                        c.sock.send(bytes([b]))
+                    except OSError:
+                        break
+            th = threading.Thread(target=drip, daemon=True)
+            th.start()
+            try:
+                r = c.read_response(timeout=ht.slow(8))
+            finally:
+                stop.set()
+            dt = r.time - t0
+            ht.note('late slow second request got %d %.3fs after its first byte '
+                    '(header_timeout 4s, keepalive_timeout 1s)' % (r.status, dt))
+            check_eq(r.status, 408, 'status for a slow second request')
+            check(3.8 <= dt <= 4 + ht.slow(1.5),
+                  '408 %.3fs after the first byte, want header_timeout (4s)' % dt)
+            th.join(2)
+
+
+@run.case
 def silent_new_connection_closed():
     s = server()
     with s.conn(timeout=6) as c:
