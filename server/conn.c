@@ -1,33 +1,30 @@
 /*
- * A connection: a socket, its read event, a timer and, only while
- * something is left over between events, a bufferevent; all owned by
- * struct conn, with exactly one way out, conn_close().
+ * A connection: a socket and its bufferevent, made at accept and freed
+ * at close, and one timer; all owned by struct conn, with exactly one
+ * way out, conn_close().
  *
- * Within one event a connection's input and output live in its worker's
- * scratch buffers, w_in and w_out (conn_in/conn_out): a request is read
- * into w_in with one read(), parsed, answered into w_out and written with
- * one writev(), and nothing is left. Only when something is left over, a
- * partial or pipelined request or a response the socket would not take,
- * does the connection get a bufferevent to keep it (conn_keep), and it
- * gives it back once both are empty (conn_park). Reading stays hellod's
- * own all along: c_rev watches the socket for the connection's whole
- * life; the bufferevent writes what is left and enforces the write
- * timeout. So a keep-alive request costs read() and writev() (the
- * bufferevent's own reading would add ioctl(FIONREAD)), and a connection
- * waiting for its first request or for /sleep's timer holds nothing but
- * its struct conn.
+ * Bytes flow one way only: the bufferevent reads requests into its input
+ * evbuffer, where http_parse() takes them from, and responses go into its
+ * output evbuffer, by reference to the prebuilt pages (page_write). Two
+ * shortcuts stay inside the bufferevent's own buffers:
  *
- * A new connection is read at once rather than after a round through
- * epoll: a request is usually there with the handshake, and one answered
- * and closed in that first pass costs accept4, read, writev and close,
- * and never reaches epoll.
+ *   - a new connection is read at once, into the bufferevent's input,
+ *     rather than after a round through epoll: a request is usually there
+ *     with the handshake, and one answered and closed in that first pass
+ *     never reaches epoll;
+ *   - the output is written as soon as responses are queued
+ *     (evbuffer_write on the bufferevent's output) rather than after the
+ *     loop reports the socket writable: a response nearly always fits the
+ *     socket buffer, so that is one writev() and no epoll_ctl() to turn
+ *     EV_WRITE on and off. Only what the socket would not take is left
+ *     to the bufferevent, with EV_WRITE and the write timeout on.
  *
  * Requests are answered one at a time, in order: while /sleep's timer is
  * armed the parser does not run, so pipelined requests wait their turn in
- * the input buffer; above a request head and a read of them, reading
- * pauses (conn_want_read) and the rest waits in the kernel. Otherwise
- * reading stays on, so a client that goes away is noticed, and freed, at
- * once.
+ * the input buffer. The bufferevent's read high-watermark (a request head
+ * plus a read) bounds what it takes meanwhile; the rest waits in the
+ * kernel. Reading stays on otherwise, so a client that goes away is
+ * noticed, and freed, at once.
  *
  * The one timer serves whichever deadline the state needs:
  *	CONN_IDLE_NEW		header_timeout, then close quietly
@@ -52,19 +49,17 @@
 
 #include "hellod.h"
 
-static void	conn_read_cb(evutil_socket_t, short, void *);
+static void	conn_read_cb(struct bufferevent *, void *);
 static void	conn_write_cb(struct bufferevent *, void *);
 static void	conn_event_cb(struct bufferevent *, short, void *);
 static void	conn_timer_cb(evutil_socket_t, short, void *);
+static void	conn_recv_cb(struct evbuffer *,
+		    const struct evbuffer_cb_info *, void *);
 static void	conn_sent_cb(struct evbuffer *,
 		    const struct evbuffer_cb_info *, void *);
-static struct evbuffer *conn_in(struct conn *);
-static struct evbuffer *conn_out(struct conn *);
-static int	conn_read(struct conn *);
+static int	conn_read_now(struct conn *);
 static void	conn_eof(struct conn *);
 static void	conn_want_read(struct conn *);
-static int	conn_keep(struct conn *);
-static void	conn_park(struct conn *);
 static int	conn_process(struct conn *);
 static int	conn_run(struct conn *);
 static int	conn_drained(struct conn *);
@@ -78,27 +73,57 @@ static int	conn_close_flushed(struct conn *, enum stats_close,
 static enum stats_close conn_errno_reason(int);
 static void	conn_set_idle(struct conn *, int);
 
+#define conn_in(c)	bufferevent_get_input((c)->c_bev)
+#define conn_out(c)	bufferevent_get_output((c)->c_bev)
+
 /*
- * Take over an accepted socket. Returns -1 if the connection could not
- * be set up; the caller then closes fd.
+ * Take over an accepted socket: give it its bufferevent, then read it
+ * once. Returns -1 if the connection could not be set up; the caller
+ * then closes fd.
  */
 int
 conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
     socklen_t len)
 {
 	struct conn	*c;
+	struct timeval	 wtv;
 
 	if ((c = calloc(1, sizeof *c)) == NULL) {
 		log_warn("conn_new");
 		return (-1);
 	}
+	c->c_bev = bufferevent_socket_new(w->w_base, fd,
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (c->c_bev == NULL) {
+		log_warnx("conn_new: cannot make a bufferevent");
+		free(c);
+		return (-1);
+	}
+	/* What enters its input is counted as received, what leaves its
+	 * output as sent. */
+	if (evbuffer_add_cb(conn_in(c), conn_recv_cb, c) == NULL ||
+	    evbuffer_add_cb(conn_out(c), conn_sent_cb, c) == NULL) {
+		log_warnx("conn_new: out of memory");
+		bufferevent_setfd(c->c_bev, -1);	/* the caller closes fd */
+		bufferevent_free(c->c_bev);
+		free(c);
+		return (-1);
+	}
+	bufferevent_setcb(c->c_bev, conn_read_cb, conn_write_cb,
+	    conn_event_cb, c);
+	/* A new bufferevent writes as soon as output is added; conn_run()
+	 * writes first and turns EV_WRITE on only for what is left. */
+	bufferevent_disable(c->c_bev, EV_WRITE);
+	bufferevent_setwatermark(c->c_bev, EV_READ, 0,
+	    (size_t)w->w_cf->cf_max_header_size + HELLOD_READ_MAX);
+	worker_ms_tv(w->w_cf->cf_write_timeout, &wtv);
+	bufferevent_set_timeouts(c->c_bev, NULL, &wtv);
+
 	c->c_w = w;
 	c->c_fd = fd;
 	c->c_id = ++w->w_next_id;
 	listener_format(sa, len, c->c_addr, sizeof c->c_addr);
 	http_request_init(&c->c_req, (size_t)w->w_cf->cf_max_header_size);
-	event_assign(&c->c_rev, w->w_base, fd, EV_READ | EV_PERSIST,
-	    conn_read_cb, c);
 	evtimer_assign(&c->c_timer, w->w_base, conn_timer_cb, c);
 	/* TCP_NODELAY waits for a second response (conn_after_response):
 	 * a first one is never held back by Nagle. */
@@ -113,8 +138,9 @@ conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 	    c->c_addr);
 	worker_conn_opened(w);
 
-	/* Read now; c_rev is added once this first pass leaves c open. */
-	switch (conn_read(c)) {
+	/* Read now; reading through the loop starts once this first pass
+	 * leaves c open (conn_want_read). */
+	switch (conn_read_now(c)) {
 	case -1:
 		break;			/* closed, or EOF handled */
 	case 0:
@@ -127,57 +153,33 @@ conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 	return (0);
 }
 
-/* c's input: its bufferevent's if it has one, else the worker's. */
-static struct evbuffer *
-conn_in(struct conn *c)
-{
-	return (c->c_bev != NULL ? bufferevent_get_input(c->c_bev) :
-	    c->c_w->w_in);
-}
-
-/* c's output: its bufferevent's if it has one, else the worker's. */
-static struct evbuffer *
-conn_out(struct conn *c)
-{
-	return (c->c_bev != NULL ? bufferevent_get_output(c->c_bev) :
-	    c->c_w->w_out);
-}
-
 /*
- * Read once what has arrived, up to HELLOD_READ_MAX bytes, straight into
- * c's input; while closing, into w_rbuf, to be dropped. EOF is handled
- * here (conn_eof). Returns 1 if input was added, 0 if none (nothing to
- * read, or input dropped), -1 if c was closed or reached EOF (the caller
- * must not touch it then).
+ * Read what has arrived on a new connection, up to HELLOD_READ_MAX bytes,
+ * straight into its bufferevent's input, as the bufferevent's own read
+ * would but without asking the kernel first how much there is
+ * (FIONREAD). EOF is handled here (conn_eof). Returns 1 if input was
+ * added, 0 if none, -1 if c was closed or reached EOF (the caller must
+ * not touch it then).
  */
 static int
-conn_read(struct conn *c)
+conn_read_now(struct conn *c)
 {
-	struct evbuffer		*in;
+	struct evbuffer		*in = conn_in(c);
 	struct evbuffer_iovec	 v;
 	ssize_t			 n;
 
-	if (c->c_state == CONN_CLOSING || c->c_state == CONN_LINGERING) {
-		in = NULL;
-		n = read(c->c_fd, c->c_w->w_rbuf, sizeof c->c_w->w_rbuf);
-	} else {
-		/* A socket bufferevent adds to its input alone (its end is
-		 * frozen); thaw it for this read, as its own read does. */
-		in = conn_in(c);
-		if (c->c_bev != NULL)
-			evbuffer_unfreeze(in, 0);
-		if (evbuffer_reserve_space(in, HELLOD_READ_MAX, &v, 1) != 1) {
-			if (c->c_bev != NULL)
-				evbuffer_freeze(in, 0);
-			conn_close(c, STATS_CLOSE_ERROR, "out of memory");
-			return (-1);
-		}
-		n = read(c->c_fd, v.iov_base, HELLOD_READ_MAX);
-		v.iov_len = n > 0 ? (size_t)n : 0;
-		evbuffer_commit_space(in, &v, 1);
-		if (c->c_bev != NULL)
-			evbuffer_freeze(in, 0);
+	/* A socket bufferevent's input is frozen at its end, so that only
+	 * it adds there; thaw it for this read, as its own read does. */
+	evbuffer_unfreeze(in, 0);
+	if (evbuffer_reserve_space(in, HELLOD_READ_MAX, &v, 1) != 1) {
+		evbuffer_freeze(in, 0);
+		conn_close(c, STATS_CLOSE_ERROR, "out of memory");
+		return (-1);
 	}
+	n = read(c->c_fd, v.iov_base, HELLOD_READ_MAX);
+	v.iov_len = n > 0 ? (size_t)n : 0;
+	evbuffer_commit_space(in, &v, 1);
+	evbuffer_freeze(in, 0);
 	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
 	    errno == EINTR))
 		return (0);
@@ -186,28 +188,45 @@ conn_read(struct conn *c)
 		return (-1);
 	}
 	if (n == 0) {
+		bufferevent_disable(c->c_bev, EV_READ);
 		conn_eof(c);
 		return (-1);
-	}
-	stats_add(&c->c_w->w_stats.st_bytes_in, (uint64_t)n);
-	if (in == NULL) {
-		if (c->c_state == CONN_CLOSING)
-			c->c_linger = 1;	/* the client is still sending */
-		return (0);
 	}
 	return (1);
 }
 
+/* Bytes entered c's input: read from the socket. */
+static void
+conn_recv_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)buf;
+	if (info->n_added > 0)
+		stats_add(&c->c_w->w_stats.st_bytes_in, info->n_added);
+}
+
+/* Bytes left c's output: written to the socket. */
+static void
+conn_sent_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)buf;
+	if (info->n_deleted > 0)
+		stats_add(&c->c_w->w_stats.st_bytes_out, info->n_deleted);
+}
+
 /*
- * The client shut its side: EOF is read for ever after, so stop watching
- * and finish what the state allows. The caller must not touch c
- * afterwards.
+ * The client shut its side: the bufferevent has stopped reading, so
+ * finish what the state allows. The caller must not touch c afterwards.
  */
 static void
 conn_eof(struct conn *c)
 {
 	c->c_eof = 1;
-	event_del(&c->c_rev);
 	switch (c->c_state) {
 	case CONN_IDLE_NEW:
 	case CONN_IDLE_KEEPALIVE:
@@ -229,106 +248,24 @@ conn_eof(struct conn *c)
 }
 
 /*
- * Watch the socket for reading unless the client has closed, or enough
- * pipelined input waits its turn already (a request head at most, plus a
- * read), in which case the rest waits in the kernel.
+ * Keep the bufferevent reading until the client closes; its read
+ * watermark pauses it while enough pipelined input waits its turn.
  */
 static void
 conn_want_read(struct conn *c)
 {
-	int	want;
-
-	want = !c->c_eof && evbuffer_get_length(conn_in(c)) <
-	    (size_t)c->c_w->w_cf->cf_max_header_size + HELLOD_READ_MAX;
-	if (want && !event_pending(&c->c_rev, EV_READ, NULL))
-		event_add(&c->c_rev, NULL);
-	else if (!want && event_pending(&c->c_rev, EV_READ, NULL))
-		event_del(&c->c_rev);
+	if (!c->c_eof && !(bufferevent_get_enabled(c->c_bev) & EV_READ))
+		bufferevent_enable(c->c_bev, EV_READ);
 }
 
-/*
- * Something is left in the worker's buffers at the end of an event: give
- * c a bufferevent and move it there, the output with EV_WRITE on. Returns
- * -1 if c was closed (out of memory), else 0.
- */
-static int
-conn_keep(struct conn *c)
-{
-	struct worker	*w = c->c_w;
-	struct evbuffer	*in, *out;
-	struct timeval	 wtv;
-
-	if (c->c_bev == NULL) {
-		if (evbuffer_get_length(w->w_in) == 0 &&
-		    evbuffer_get_length(w->w_out) == 0)
-			return (0);
-		c->c_bev = bufferevent_socket_new(w->w_base, c->c_fd, 0);
-		if (c->c_bev == NULL) {
-			conn_close(c, STATS_CLOSE_ERROR, "out of memory");
-			return (-1);
-		}
-		worker_ms_tv(w->w_cf->cf_write_timeout, &wtv);
-		bufferevent_set_timeouts(c->c_bev, NULL, &wtv);
-		bufferevent_setcb(c->c_bev, NULL, conn_write_cb, conn_event_cb,
-		    c);
-		/* What leaves its output is counted as sent there. */
-		if (evbuffer_add_cb(bufferevent_get_output(c->c_bev),
-		    conn_sent_cb, c) == NULL) {
-			conn_close(c, STATS_CLOSE_ERROR, "out of memory");
-			return (-1);
-		}
-		bufferevent_disable(c->c_bev, EV_READ | EV_WRITE);
-	}
-	in = bufferevent_get_input(c->c_bev);
-	out = bufferevent_get_output(c->c_bev);
-	if (evbuffer_get_length(w->w_in) > 0) {
-		evbuffer_unfreeze(in, 0);
-		evbuffer_add_buffer(in, w->w_in);
-		evbuffer_freeze(in, 0);
-	}
-	if (evbuffer_get_length(w->w_out) > 0) {
-		evbuffer_add_buffer(out, w->w_out);
-		bufferevent_enable(c->c_bev, EV_WRITE);
-	}
-	return (0);
-}
-
-/* Bytes left a bufferevent's output: written to the socket. */
+/* The bufferevent read input for c. */
 static void
-conn_sent_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
-    void *arg)
+conn_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn	*c = arg;
+	struct evbuffer	*in = bufferevent_get_input(bev);
 
-	(void)buf;
-	if (info->n_deleted > 0)
-		stats_add(&c->c_w->w_stats.st_bytes_out, info->n_deleted);
-}
-
-/* Give back c's bufferevent if nothing is left in it. */
-static void
-conn_park(struct conn *c)
-{
-	if (c->c_bev == NULL ||
-	    (bufferevent_get_enabled(c->c_bev) & EV_WRITE) ||
-	    evbuffer_get_length(bufferevent_get_input(c->c_bev)) > 0 ||
-	    evbuffer_get_length(bufferevent_get_output(c->c_bev)) > 0)
-		return;
-	bufferevent_free(c->c_bev);
-	c->c_bev = NULL;
-}
-
-/* c's socket is readable: input, EOF or an error. */
-static void
-conn_read_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct conn	*c = arg;
-
-	(void)fd;
-	(void)what;
 	worker_doing(c->c_w, "reading from a connection", c->c_id);
-	if (conn_read(c) != 1)
-		return;
 	switch (c->c_state) {
 	case CONN_IDLE_NEW:
 	case CONN_IDLE_KEEPALIVE:
@@ -337,12 +274,12 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		break;
 	case CONN_SLEEPING:
 	case CONN_WRITING:
-		/* Pipelined: waits its turn. */
-		if (conn_keep(c) == 0)
-			conn_want_read(c);
-		break;
+		break;			/* pipelined: waits its turn */
 	case CONN_CLOSING:
+		c->c_linger = 1;	/* the client is still sending */
+		/* FALLTHROUGH */
 	case CONN_LINGERING:
+		evbuffer_drain(in, evbuffer_get_length(in));
 		break;
 	}
 }
@@ -364,15 +301,12 @@ conn_close(struct conn *c, enum stats_close reason, const char *why)
 	TAILQ_REMOVE(&w->w_conns, c, c_entry);
 	conn_set_idle(c, 0);
 	evtimer_del(&c->c_timer);
-	event_del(&c->c_rev);
-	if (c->c_bev != NULL)
-		bufferevent_free(c->c_bev);
-	else {
-		/* Closed mid-event: what it had in w_in/w_out goes too. */
-		evbuffer_drain(w->w_in, evbuffer_get_length(w->w_in));
-		evbuffer_drain(w->w_out, evbuffer_get_length(w->w_out));
-	}
-	evutil_closesocket(c->c_fd);
+	/* The buffers outlive this call a little (libevent finalizes the
+	 * bufferevent, and closes the socket, from the loop): they must
+	 * not call back into c once it is freed. */
+	evbuffer_remove_cb(conn_in(c), conn_recv_cb, c);
+	evbuffer_remove_cb(conn_out(c), conn_sent_cb, c);
+	bufferevent_free(c->c_bev);
 	http_request_clear(&c->c_req);
 	free(c);
 	worker_conn_closed(w);
@@ -504,39 +438,34 @@ conn_process(struct conn *c)
 
 /*
  * Drive c after an event: answer what the input holds, then write the
- * responses straight away rather than waiting for the loop to report the
- * socket writable. A response nearly always fits the socket buffer, so
- * this is one writev() and no epoll_ctl() to turn EV_WRITE on and off;
- * pipelined requests answered in one pass go out in the same writev().
- * What is left (conn_keep) goes to the bufferevent, which writes it with
- * EV_WRITE and the write timeout on (conn_write_cb). Returns -1 if c was
- * closed (the caller must not touch it then), else 0.
+ * responses straight away (evbuffer_write on the bufferevent's output)
+ * rather than waiting for the loop to report the socket writable. A
+ * response nearly always fits the socket buffer, so this is one writev()
+ * and no epoll_ctl() to turn EV_WRITE on and off; pipelined requests
+ * answered in one pass go out in the same writev(). What the socket does
+ * not take is left to the bufferevent, which writes it with EV_WRITE and
+ * the write timeout on (conn_write_cb). Returns -1 if c was closed (the
+ * caller must not touch it then), else 0.
  */
 static int
 conn_run(struct conn *c)
 {
-	struct evbuffer	*out;
+	struct evbuffer	*out = conn_out(c);
 	int		 n;
 
 	for (;;) {
 		if (conn_process(c) == -1)
 			return (-1);
-		if (c->c_bev != NULL &&
-		    (bufferevent_get_enabled(c->c_bev) & EV_WRITE))
+		if (bufferevent_get_enabled(c->c_bev) & EV_WRITE)
 			break;		/* the bufferevent is writing */
-		out = conn_out(c);
 		if (evbuffer_get_length(out) == 0)
 			break;
 		/* A socket bufferevent keeps its output's start frozen so
 		 * that only it drains it; thaw it for this write, as its own
-		 * write callback does. */
-		if (c->c_bev != NULL)
-			evbuffer_unfreeze(out, 1);
+		 * write callback does. conn_sent_cb counts what leaves. */
+		evbuffer_unfreeze(out, 1);
 		n = evbuffer_write(out, c->c_fd);
-		if (c->c_bev != NULL)
-			evbuffer_freeze(out, 1); /* conn_sent_cb counts */
-		else if (n > 0)
-			stats_add(&c->c_w->w_stats.st_bytes_out, (uint64_t)n);
+		evbuffer_freeze(out, 1);
 		if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK &&
 		    errno != EINTR) {
 			conn_close(c, conn_errno_reason(errno),
@@ -544,16 +473,12 @@ conn_run(struct conn *c)
 			return (-1);
 		}
 		if (evbuffer_get_length(out) > 0) {
-			if (c->c_bev != NULL)
-				bufferevent_enable(c->c_bev, EV_WRITE);
-			break;		/* conn_keep() below */
+			bufferevent_enable(c->c_bev, EV_WRITE);
+			break;
 		}
 		if (conn_drained(c) == -1)
 			return (-1);
 	}
-	if (conn_keep(c) == -1)
-		return (-1);
-	conn_park(c);
 	conn_want_read(c);
 	return (0);
 }
@@ -596,6 +521,9 @@ conn_request(struct conn *c)
 		c->c_route = STATS_ROUTE_SLEEP;
 		c->c_state = CONN_SLEEPING;
 		stats_add(&w->w_stats.st_sleeping, 1);
+		/* The deadline counts from now, not from when the loop last
+		 * read its clock: the response never leaves early. */
+		event_base_update_cache_time(w->w_base);
 		evtimer_add(&c->c_timer, w->w_tv_sleep);
 		return;
 	}
@@ -765,7 +693,8 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 		(void)conn_run(c);
 }
 
-/* The bufferevent failed to write, or its write timeout passed. */
+/* The client closed, a read or write failed, or the write timeout
+ * passed. */
 static void
 conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
@@ -782,7 +711,11 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		    evutil_socket_error_to_string(err));
 		return;
 	}
-	if (what & BEV_EVENT_EOF)		/* not expected: it does not read */
+	if ((what & BEV_EVENT_EOF) && (what & BEV_EVENT_WRITING)) {
+		conn_close(c, STATS_CLOSE_GONE, "connection closed");
+		return;
+	}
+	if (what & BEV_EVENT_EOF)		/* it has stopped reading */
 		conn_eof(c);
 }
 

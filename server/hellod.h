@@ -513,9 +513,8 @@ struct conn {
 	TAILQ_ENTRY(conn)	 c_idle_entry;	/* while keep-alive idle */
 	struct worker		*c_w;
 	uint64_t		 c_id;
-	evutil_socket_t		 c_fd;		/* owned */
-	struct bufferevent	*c_bev;		/* owned; NULL while parked */
-	struct event		 c_rev;		/* reads, for the conn's life */
+	evutil_socket_t		 c_fd;		/* c_bev's */
+	struct bufferevent	*c_bev;		/* owned, closes c_fd */
 	struct event		 c_timer;	/* header, idle, sleep, linger */
 	enum conn_state		 c_state;
 	int			 c_idle;	/* on w_idle list */
@@ -677,10 +676,6 @@ struct worker {
 
 	time_t			 w_date_time;
 	char			 w_date[PAGE_DATE_LEN + 1];
-
-	struct evbuffer		*w_in;		/* input and output of the */
-	struct evbuffer		*w_out;		/* conn at hand (conn.c) */
-	char			 w_rbuf[HELLOD_READ_MAX]; /* input dropped */
 
 	struct stats		 w_stats;	/* written here, read by main */
 	struct event		*w_stall_ev;	/* stall check timer */

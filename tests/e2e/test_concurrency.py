@@ -3,6 +3,7 @@
 clients that disconnect during /sleep are freed at once."""
 
 import os
+import re
 import socket
 import sys
 import threading
@@ -78,6 +79,37 @@ def hundred_concurrent_sleeps():
             check(r.body == HELLO, '/sleep #%d body' % i)
             check(r.elapsed >= 0.9, '/sleep #%d answered after %.3fs' % (i, r.elapsed))
         check(total < 1 + ht.slow(1.5), '%d concurrent /sleep took %.3fs (want < 2.5s)' % (n, total))
+
+
+@run.case
+def sleep_never_early():
+    # Each /sleep response leaves no earlier than `sleep` after its request
+    # was read: the client sees at least the delay from before it sent the
+    # request, and hellod's access log (first byte to response, on a fresh
+    # clock) at least the delay too, for every one of 40 concurrent sleeps.
+    n = 40
+    with ht.Server(sleep='500ms', options={'access_log': 'on'}) as s:
+        mark = len(s.stderr_text())
+        results = [None] * n
+        barrier = threading.Barrier(n + 1)
+        threads = sleepers(s.port, n, results, barrier)
+        barrier.wait(10)
+        for t in threads:
+            t.join(10)
+        for i, r in enumerate(results):
+            check(isinstance(r, ht.Response), '/sleep #%d failed: %r' % (i, r))
+            check_eq(r.status, 200, '/sleep #%d status' % i)
+        el = sorted(r.elapsed for r in results)
+        ht.note('%d /sleep seen by the client after min %.4fs median %.4fs (sleep 0.5s)'
+                % (n, el[0], el[n // 2]))
+        check(el[0] >= 0.5, 'a /sleep answered %.4fs after its request was sent' % el[0])
+        rx = re.compile(r'\[access\] \S+ "GET /sleep HTTP/1\.1" 200 \d+ (\d+(?:\.\d+)?)ms')
+        check(ht.wait_for(lambda: len(rx.findall(s.stderr_text()[mark:])) >= n, ht.slow(2)),
+              'fewer than %d /sleep access lines: %r' % (n, s.stderr_text()[mark:][-600:]))
+        ms = sorted(float(m) for m in rx.findall(s.stderr_text()[mark:]))
+        ht.note('access log durations: min %.3f ms median %.3f ms' % (ms[0], ms[n // 2]))
+        check(ms[0] >= 500.0, 'a /sleep took %.3f ms in the access log, less than sleep'
+              % ms[0])
 
 
 @run.case

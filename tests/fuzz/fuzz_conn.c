@@ -4,10 +4,11 @@
  * is checked against what the requests asked for.
  *
  * Why a socketpair and not a bufferevent_pair: conn.c works on the
- * descriptor conn_new() is given: it read()s it itself, makes a socket
- * bufferevent on it only for what it cannot write at once, writes with
- * evbuffer_write() and shuts it down for the lingering close; none of
- * that runs over a bufferevent_pair. One end of socketpair(AF_UNIX,
+ * descriptor conn_new() is given: it makes a socket bufferevent on it,
+ * reads a new connection at once and writes with evbuffer_write() into
+ * and out of that bufferevent's buffers, and shuts the socket down for
+ * the lingering close; none of that runs over a bufferevent_pair. One
+ * end of socketpair(AF_UNIX,
  * SOCK_STREAM) goes to conn_new() on a real worker (worker_init(), as the
  * daemon makes them), so every line of conn.c runs as it does in hellod;
  * the harness is the client on the other end, and turns the worker's loop
@@ -291,12 +292,8 @@ fuzz_conn_signature(struct fuzz_conn_run *run)
 		return (sig * 7 + 1);
 	sig = sig * 31 + (uint64_t)c->c_state;
 	sig = sig * 31 + (uint64_t)c->c_req.r_state;
-	if (c->c_bev != NULL) {
-		sig = sig * 31 +
-		    evbuffer_get_length(bufferevent_get_input(c->c_bev));
-		sig = sig * 31 +
-		    evbuffer_get_length(bufferevent_get_output(c->c_bev));
-	}
+	sig = sig * 31 + evbuffer_get_length(bufferevent_get_input(c->c_bev));
+	sig = sig * 31 + evbuffer_get_length(bufferevent_get_output(c->c_bev));
 	return (sig);
 }
 
