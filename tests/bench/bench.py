@@ -13,8 +13,9 @@ and measures:
   3. N concurrent GET /sleep (tests/bench/sleepclient): 200s, wall time from
      the first connect to the last response, TcpExtListenOverflows, and the
      latency of one GET / issued while all N wait;
-  4. server RSS (all its processes) idle and while the N sleep, i.e. bytes
-     per sleeping connection;
+  4. server memory (all its processes) idle and while the N sleep, i.e.
+     bytes per sleeping connection: RSS, and Private_Dirty
+     (/proc/PID/smaps_rollup: what the server wrote, shared with no one);
   5. server CPU time (utime+stime, all processes) per 10,000 /sleep;
   6. what the metrics cost: pinned keep-alive GET / of hellod as is against
      hellod with metrics_listen scraped once a second (a Prometheus at a
@@ -183,6 +184,24 @@ def rss_kib(pids, field='VmRSS:'):
                         total += int(line.split()[1])
         except OSError:
             pass
+    return total
+
+
+def private_dirty_kib(pids):
+    """Sum of Private_Dirty over pids (/proc/PID/smaps_rollup, or smaps on
+    kernels without it): the user-space memory the processes wrote and
+    share with no one (heap, stacks, written data; not library text)."""
+    total = 0
+    for p in pids:
+        for name in ('smaps_rollup', 'smaps'):
+            try:
+                with open('/proc/%d/%s' % (p, name)) as f:
+                    for line in f:
+                        if line.startswith('Private_Dirty:'):
+                            total += int(line.split()[1])
+                break
+            except OSError:
+                continue
     return total
 
 
@@ -497,12 +516,13 @@ def sleep_run(srv, client, n):
     pids = srv.pids()
     rss_idle = rss_kib(pids)
     anon_idle = rss_kib(pids, 'RssAnon:')
+    pd_idle = private_dirty_kib(pids)
     cpu0 = cpu_ms(pids)
     ovf0 = listen_overflows()
     p = start([client, '-p', str(srv.port), '-n', str(n), '-t', '%g' % (srv.sleep_s + 20)],
               stdout=subprocess.PIPE, text=True)
     out = []
-    rss_busy = None
+    rss_busy = pd_busy = None
     deadline = time.monotonic() + srv.sleep_s + 40
     try:
         while time.monotonic() < deadline:
@@ -516,7 +536,9 @@ def sleep_run(srv, client, n):
             if line == 'sent' and rss_busy is None:
                 # All requests written: sample while they all sleep.
                 time.sleep(min(0.3, srv.sleep_s / 4))
-                rss_busy = rss_kib(srv.pids())
+                busy_pids = srv.pids()
+                rss_busy = rss_kib(busy_pids)
+                pd_busy = private_dirty_kib(busy_pids)
             else:
                 out.append(line)
         p.wait(10)
@@ -534,8 +556,10 @@ def sleep_run(srv, client, n):
            'probe_ms': float(res['probe_ms']), 'overflows': ovf1 - ovf0,
            'rss_idle_kib': rss_idle, 'rss_busy_kib': rss_busy or 0,
            'anon_idle_kib': anon_idle,
+           'pd_idle_kib': pd_idle, 'pd_busy_kib': pd_busy or 0,
            'cpu_ms': cpu1 - cpu0}
     row['bytes_per_conn'] = (row['rss_busy_kib'] - rss_idle) * 1024.0 / n
+    row['pd_bytes_per_conn'] = (row['pd_busy_kib'] - pd_idle) * 1024.0 / n
     row['cpu_ms_per_10k'] = row['cpu_ms'] * 10000.0 / n
     return row
 
@@ -564,8 +588,8 @@ WRK_FIELDS = ['server', 'config', 'workers', 'mode', 'rep', 'attempt', 'kept',
 SLEEP_FIELDS = ['server', 'workers', 'n', 'rep', 'attempt', 'kept', 'steal_pct',
                 'ok200', 'other', 'errors', 'connect_s', 'sent_s', 'wall_s',
                 'over_sleep_s', 'overflows', 'probe_ms', 'rss_idle_kib',
-                'rss_busy_kib', 'anon_idle_kib', 'bytes_per_conn', 'cpu_ms',
-                'cpu_ms_per_10k']
+                'rss_busy_kib', 'anon_idle_kib', 'bytes_per_conn', 'pd_idle_kib',
+                'pd_busy_kib', 'pd_bytes_per_conn', 'cpu_ms', 'cpu_ms_per_10k']
 
 
 def write_csv(path, fields, rows):
@@ -618,6 +642,9 @@ def summarize(wrk_rows, sleep_rows, servers):
                           ('anon_idle_kib', 'private RSS idle KiB'),
                           ('rss_busy_kib', 'RSS busy KiB'),
                           ('bytes_per_conn', 'B/sleeping conn'),
+                          ('pd_idle_kib', 'priv.dirty idle KiB'),
+                          ('pd_busy_kib', 'priv.dirty busy KiB'),
+                          ('pd_bytes_per_conn', 'B/conn priv.dirty'),
                           ('cpu_ms_per_10k', 'CPU ms/10k sleeps')):
             vals = {}
             for s in servers:

@@ -41,6 +41,7 @@ def sleepclient_50_against_hellod():
     check(0.45 <= r['wall_s'] < 5, 'wall time %.2fs for sleep 0.5s' % r['wall_s'])
     check(r['probe_ms'] >= 0, 'GET / while they sleep failed (%s)' % r['probe_ms'])
     check(r['rss_busy_kib'] > 0 and r['rss_idle_kib'] > 0, 'RSS not sampled: %r' % r)
+    check(r['pd_busy_kib'] > 0 and r['pd_idle_kib'] > 0, 'Private_Dirty not sampled: %r' % r)
     r.update(server='hellod', workers=1, rep=1)
     rows.append(r)
 
