@@ -960,14 +960,15 @@ def num(v, kind):
 
 
 def cell(values, kind):
-    """(median, 'min-max') of values formatted; ('-', '') for none."""
+    """(median, 'min-max') of values formatted; ('-', '') for none, no
+    min-max for one value or equal ones."""
     s = spread(values)
     if s is None:
         return '-', ''
     med, lo, hi = (num(v, kind) for v in s)
     if kind == 'rps':
         lo = lo[:-1]            # 120.1-140.2k
-    return med, ('' if len(values) < 2 else '%s-%s' % (lo, hi))
+    return med, ('' if len(values) < 2 or s[1] == s[2] else '%s-%s' % (lo, hi))
 
 
 def verdict(f):
