@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""hellod vs nginx, side by side (`make bench`; python3 stdlib only).
+"""hellod vs nginx, side by side (`make bench`; python3 stdlib only); with
+BENCH_BEFORE, the before/after table against nginx and tokio (see below).
 
 Runs the built hellod and Debian's nginx (with the echo module, whose
 echo_sleep gives nginx a non-blocking /sleep) back to back on free
@@ -13,8 +14,9 @@ and measures:
   3. N concurrent GET /sleep (tests/bench/sleepclient): 200s, wall time from
      the first connect to the last response, TcpExtListenOverflows, and the
      latency of one GET / issued while all N wait;
-  4. server RSS (all its processes) idle and while the N sleep, i.e. bytes
-     per sleeping connection;
+  4. server memory (all its processes) idle and while the N sleep, i.e.
+     bytes per sleeping connection: RSS, and Private_Dirty
+     (/proc/PID/smaps_rollup: what the server wrote, shared with no one);
   5. server CPU time (utime+stime, all processes) per 10,000 /sleep;
   6. what the metrics cost: pinned keep-alive GET / of hellod as is against
      hellod with metrics_listen scraped once a second (a Prometheus at a
@@ -28,6 +30,27 @@ attempt with the least steal is kept. Each figure is measured BENCH_REPS
 times, hellod and nginx alternating, and the medians are printed with the
 ratio hellod/nginx. Raw rows go to BENCH_RESULTS/*.csv, the chart of RSS and
 completion time against N to BENCH_RESULTS/sleep.png (gnuplot).
+
+Before/after (BENCH_BEFORE=path of a hellod built before the change): one
+run, five columns: `before` (that binary), `hellod` (this one), nginx with
+1 worker, nginx with max(2, CPUs) workers (`nginx-2` on two CPUs) and
+`tokio`, the anchor of tests/bench/tokio built offline with cargo from
+Debian's vendored crates (when it cannot be built the run says why, drops
+the column and the all-cores target compares with nginx-2 instead). Each
+figure BENCH_REPS times, the servers alternating, each repetition in
+another order; per core: 1 worker (tokio: current-thread runtime) pinned
+to CPU 0, wrk -t1 on CPU 1, keep-alive and `Connection: close` (before,
+hellod, nginx-1, tokio); all cores: 2 workers or threads unpinned,
+keep-alive (before, hellod, nginx-2, tokio); N = 10,000 concurrent /sleep
+(BENCH_N), a fresh server per run (2 workers; nginx-1 one): all 200?, wall
+time, Private_Dirty idle and with the N sleeping, bytes per sleeping
+connection from Private_Dirty, CPU ms per 10,000 sleeps. One table of
+medians with min-max, hellod/before, and the issue's targets as ratios
+taken per repetition (median, min-max): per core >= 1.5x nginx-1, all
+cores >= 1.0x tokio (or >= 1.5x nginx-2), close >= 1.1x nginx-1, <= 1536 B
+per sleeping connection, CPU per 10,000 sleeps <= 0.8x nginx-2. Written
+also to BENCH_RESULTS/compare.md and compare.csv (raw rows to wrk.csv and
+sleep.csv); figures 1-6 above are not run in this mode.
 
 Environment (make passes its variables of the same names):
   HELLOD, HELLOD_SRCDIR, BENCH_SLEEPCLIENT, BENCH_RESULTS   paths (make sets them)
@@ -44,6 +67,13 @@ Environment (make passes its variables of the same names):
   BENCH_HELLOD_BASELINE  a hellod binary to compare in figure 6 (optional)
   BENCH_FIGURES        comma-separated subset of wrk (1-2), sleep (3-5),
                        metrics (6); default all
+  BENCH_BEFORE         a hellod binary from before: the before/after table
+                       (BENCH_N defaults to 10000 then, BENCH_SERVERS to
+                       before,hellod,nginx-1,nginx-2,tokio; BENCH_FIGURES
+                       wrk and sleep apply)
+  BENCH_TOKIO          the tokio anchor: a binary to use, or no to leave it
+                       out (default: build tests/bench/tokio)
+  BENCH_TOKIO_BUILD    where to build it (make sets tests/bench/tokio-build)
 """
 
 import csv
@@ -68,6 +98,7 @@ SRCDIR = os.path.abspath(os.environ.get('HELLOD_SRCDIR') or
 HOST = '127.0.0.1'
 APT_PACKAGES = ['nginx', 'libnginx-mod-http-echo', 'wrk', 'gnuplot-nox']
 ECHO_MODULE = '/usr/lib/nginx/modules/ngx_http_echo_module.so'
+TOKIO_REGISTRY = '/usr/share/cargo/registry'
 T0 = time.monotonic()
 
 
@@ -186,6 +217,24 @@ def rss_kib(pids, field='VmRSS:'):
     return total
 
 
+def private_dirty_kib(pids):
+    """Sum of Private_Dirty over pids (/proc/PID/smaps_rollup, or smaps on
+    kernels without it): the user-space memory the processes wrote and
+    share with no one (heap, stacks, written data; not library text)."""
+    total = 0
+    for p in pids:
+        for name in ('smaps_rollup', 'smaps'):
+            try:
+                with open('/proc/%d/%s' % (p, name)) as f:
+                    for line in f:
+                        if line.startswith('Private_Dirty:'):
+                            total += int(line.split()[1])
+                break
+            except OSError:
+                continue
+    return total
+
+
 def cpu_ms(pids):
     """utime+stime of pids in milliseconds."""
     hz = os.sysconf('SC_CLK_TCK')
@@ -273,7 +322,9 @@ class Server:
     """A server on a free port: start(), pids(), stop()."""
     name = '?'
 
-    def __init__(self, workers, pin, sleep_s, static):
+    def __init__(self, workers, pin, sleep_s, static, name=None):
+        if name:
+            self.name = name        # a column of the comparison, e.g. nginx-2
         self.workers = workers      # None: run as is (hellod without `workers`)
         self.pin = pin
         self.sleep_s = sleep_s
@@ -318,9 +369,9 @@ class Hellod(Server):
     name = 'hellod'
     stop_signal = signal.SIGINT
 
-    def __init__(self, hellod, *args):
+    def __init__(self, hellod, *args, **kw):
         self.hellod = hellod
-        super().__init__(*args)
+        super().__init__(*args, **kw)
 
     def command(self):
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -429,6 +480,79 @@ http {
         return ['nginx', '-p', d + '/', '-c', conf, '-g', 'daemon off;']
 
 
+class TokioAnchor(Server):
+    """tests/bench/tokio: the same server written the ordinary tokio way
+    (workers = runtime threads; 1 runs a current-thread runtime)."""
+    name = 'tokio'
+    stop_signal = signal.SIGTERM
+
+    def __init__(self, binary, *args, **kw):
+        self.binary = binary
+        super().__init__(*args, **kw)
+
+    def command(self):
+        return [self.binary, str(self.port), self.static,
+                str(round(self.sleep_s * 1000)), str(self.workers or 1)]
+
+
+def build_tokio(cfg):
+    """The tokio anchor's binary, built offline from tests/bench/tokio with
+    Debian's vendored crates; returns (path or None, note)."""
+    want = cfg['tokio']
+    if want in ('no', 'none', 'off', '0'):
+        return None, 'tokio anchor skipped (BENCH_TOKIO=%s)' % want
+    if want:
+        if not os.access(want, os.X_OK):
+            raise BenchError('BENCH_TOKIO=%s is not an executable' % want)
+        return want, 'tokio anchor: %s' % want
+    src = os.path.join(SRCDIR, 'tests', 'bench', 'tokio')
+    cargo = shutil.which('cargo') or os.path.expanduser('~/.cargo/bin/cargo')
+    if not os.access(cargo, os.X_OK):
+        return None, 'tokio anchor not built: no cargo (apt-get install cargo)'
+    if not (os.path.isdir(TOKIO_REGISTRY) and
+            any(d.startswith('tokio-1.') for d in os.listdir(TOKIO_REGISTRY))):
+        return None, ('tokio anchor not built: no tokio crate in %s '
+                      '(apt-get install librust-tokio-dev)' % TOKIO_REGISTRY)
+    # Built in a copy: cargo writes Cargo.lock next to Cargo.toml, and the
+    # source tree may be read-only (distcheck). Files copied only when they
+    # changed, so a second run rebuilds nothing.
+    dst = cfg['tokio_build']
+    for rel in ('Cargo.toml', os.path.join('src', 'main.rs')):
+        a, b = os.path.join(src, rel), os.path.join(dst, rel)
+        os.makedirs(os.path.dirname(b), exist_ok=True)
+        with open(a, 'rb') as f:
+            new = f.read()
+        try:
+            with open(b, 'rb') as f:
+                same = f.read() == new
+        except OSError:
+            same = False
+        if not same:
+            with open(b, 'wb') as f:
+                f.write(new)
+    log('building the tokio anchor in %s (cargo --offline, crates from %s)'
+        % (dst, TOKIO_REGISTRY))
+    cmd = [cargo, 'build', '--release', '--offline', '--quiet',
+           '--config', 'source.crates-io.replace-with="debian"',
+           '--config', 'source.debian.directory="%s"' % TOKIO_REGISTRY]
+    try:
+        r = run(cmd, timeout=900, cwd=dst)
+    except subprocess.TimeoutExpired:
+        return None, 'tokio anchor not built: cargo build took over 900 s'
+    binary = os.path.join(dst, 'target', 'release', 'hellod-tokio-anchor')
+    if r.returncode != 0 or not os.access(binary, os.X_OK):
+        with open(os.path.join(dst, 'build.log'), 'w') as f:
+            f.write(r.stdout)
+        lines = r.stdout.strip().splitlines() or ['(no output)']
+        first = ([l for l in lines if l.startswith('error')] or lines[-1:])[0]
+        return None, ('tokio anchor not built: cargo build failed (%s; all of it in %s)'
+                      % (first.strip(), os.path.join(dst, 'build.log')))
+    with open(os.path.join(dst, 'Cargo.lock')) as f:
+        m = re.search(r'name = "tokio"\nversion = "([^"]+)"', f.read())
+    return binary, 'tokio anchor: %s (tokio %s, %s)' % (
+        binary, m.group(1) if m else '?', run([cargo, '--version'], timeout=60).stdout.strip())
+
+
 def verify(srv, sleep_too):
     """Same answers as hellod's: 200 + hello.html, 404 + 404.html."""
     hello = open(os.path.join(srv.static, 'hello.html'), 'rb').read()
@@ -497,12 +621,13 @@ def sleep_run(srv, client, n):
     pids = srv.pids()
     rss_idle = rss_kib(pids)
     anon_idle = rss_kib(pids, 'RssAnon:')
+    pd_idle = private_dirty_kib(pids)
     cpu0 = cpu_ms(pids)
     ovf0 = listen_overflows()
     p = start([client, '-p', str(srv.port), '-n', str(n), '-t', '%g' % (srv.sleep_s + 20)],
               stdout=subprocess.PIPE, text=True)
     out = []
-    rss_busy = None
+    rss_busy = pd_busy = None
     deadline = time.monotonic() + srv.sleep_s + 40
     try:
         while time.monotonic() < deadline:
@@ -516,7 +641,9 @@ def sleep_run(srv, client, n):
             if line == 'sent' and rss_busy is None:
                 # All requests written: sample while they all sleep.
                 time.sleep(min(0.3, srv.sleep_s / 4))
-                rss_busy = rss_kib(srv.pids())
+                busy_pids = srv.pids()
+                rss_busy = rss_kib(busy_pids)
+                pd_busy = private_dirty_kib(busy_pids)
             else:
                 out.append(line)
         p.wait(10)
@@ -534,8 +661,10 @@ def sleep_run(srv, client, n):
            'probe_ms': float(res['probe_ms']), 'overflows': ovf1 - ovf0,
            'rss_idle_kib': rss_idle, 'rss_busy_kib': rss_busy or 0,
            'anon_idle_kib': anon_idle,
+           'pd_idle_kib': pd_idle, 'pd_busy_kib': pd_busy or 0,
            'cpu_ms': cpu1 - cpu0}
     row['bytes_per_conn'] = (row['rss_busy_kib'] - rss_idle) * 1024.0 / n
+    row['pd_bytes_per_conn'] = (row['pd_busy_kib'] - pd_idle) * 1024.0 / n
     row['cpu_ms_per_10k'] = row['cpu_ms'] * 10000.0 / n
     return row
 
@@ -564,8 +693,8 @@ WRK_FIELDS = ['server', 'config', 'workers', 'mode', 'rep', 'attempt', 'kept',
 SLEEP_FIELDS = ['server', 'workers', 'n', 'rep', 'attempt', 'kept', 'steal_pct',
                 'ok200', 'other', 'errors', 'connect_s', 'sent_s', 'wall_s',
                 'over_sleep_s', 'overflows', 'probe_ms', 'rss_idle_kib',
-                'rss_busy_kib', 'anon_idle_kib', 'bytes_per_conn', 'cpu_ms',
-                'cpu_ms_per_10k']
+                'rss_busy_kib', 'anon_idle_kib', 'bytes_per_conn', 'pd_idle_kib',
+                'pd_busy_kib', 'pd_bytes_per_conn', 'cpu_ms', 'cpu_ms_per_10k']
 
 
 def write_csv(path, fields, rows):
@@ -618,6 +747,9 @@ def summarize(wrk_rows, sleep_rows, servers):
                           ('anon_idle_kib', 'private RSS idle KiB'),
                           ('rss_busy_kib', 'RSS busy KiB'),
                           ('bytes_per_conn', 'B/sleeping conn'),
+                          ('pd_idle_kib', 'priv.dirty idle KiB'),
+                          ('pd_busy_kib', 'priv.dirty busy KiB'),
+                          ('pd_bytes_per_conn', 'B/conn priv.dirty'),
                           ('cpu_ms_per_10k', 'CPU ms/10k sleeps')):
             vals = {}
             for s in servers:
@@ -731,24 +863,352 @@ def report(outdir, wrk_rows, sleep_rows, servers, notes=()):
     return text
 
 
+# ------------------------------------------------------------ before/after
+
+# The issue's targets, as (figure key, reference column or None, op, value).
+# A reference of None is an absolute bound on hellod's own median.
+KIB_PER_SLEEPER_MAX = 1536
+
+
+def rotated(seq, k):
+    """seq started at its k-th element: each repetition another one goes first."""
+    k %= len(seq) or 1
+    return list(seq[k:]) + list(seq[:k])
+
+
+def by_rep(rows, server, key, **match):
+    """{rep: value} of the kept rows of server matching **match."""
+    out = {}
+    for r in rows:
+        if r['kept'] and r['server'] == server and r.get(key) is not None and \
+                all(r.get(k) == v for k, v in match.items()):
+            out[r['rep']] = r[key]
+    return out
+
+
+def spread(values):
+    """(median, min, max) or None."""
+    v = list(values)
+    return (statistics.median(v), min(v), max(v)) if v else None
+
+
+def ratios(a, b):
+    """Per-repetition ratios a/b of two {rep: value} (same pass only)."""
+    return [a[k] / b[k] for k in sorted(a) if k in b and b[k]]
+
+
+def compare_summary(wrk_rows, sleep_rows, cols, ref_all, ref_cpu, ns):
+    """The comparison's figures: a list of dicts with the per-repetition
+    values of each column, hellod/before and hellod/reference ratios and
+    the target."""
+    specs = [('keep-alive, per core', 'req/s', 'rps', wrk_rows, 'rps',
+              {'config': 'percore', 'mode': 'keepalive'}, ('nginx-1', '>=', 1.5)),
+             ('keep-alive, all cores', 'req/s', 'rps', wrk_rows, 'rps',
+              {'config': 'allcores', 'mode': 'keepalive'},
+              (ref_all, '>=', 1.0 if ref_all == 'tokio' else 1.5)),
+             ('Connection: close, per core', 'req/s', 'rps', wrk_rows, 'rps',
+              {'config': 'percore', 'mode': 'close'}, ('nginx-1', '>=', 1.1))]
+    for n in ns:
+        specs += [('/sleep x %d: 200s' % n, 'count', 'int', sleep_rows, 'ok200', {'n': n},
+                   ('all', '==', n)),
+                  ('/sleep x %d: wall' % n, 's', 'f2', sleep_rows, 'wall_s', {'n': n}, None),
+                  ('private dirty, idle', 'KiB', 'int', sleep_rows, 'pd_idle_kib', {'n': n},
+                   None),
+                  ('private dirty, %d sleeping' % n, 'KiB', 'int', sleep_rows, 'pd_busy_kib',
+                   {'n': n}, None),
+                  ('per sleeping connection', 'B', 'int', sleep_rows, 'pd_bytes_per_conn',
+                   {'n': n}, (None, '<=', KIB_PER_SLEEPER_MAX)),
+                  ('CPU per 10,000 sleeps', 'ms', 'int', sleep_rows, 'cpu_ms_per_10k',
+                   {'n': n}, (ref_cpu, '<=', 0.8))]
+    out = []
+    for label, unit, kind, rows, key, match, target in specs:
+        vals = {c: by_rep(rows, c, key, **match) for c in cols}
+        if not any(vals.values()):
+            continue
+        f = {'figure': label, 'unit': unit, 'kind': kind, 'vals': vals,
+             'before': [] if key == 'ok200' else ratios(vals.get('hellod', {}),
+                                                         vals.get('before', {})),
+             'target': None, 'against': [], 'met': None}
+        if target:
+            ref, op, x = target
+            mine = list(vals.get('hellod', {}).values())
+            if ref == 'all':
+                f['target'] = 'all %d' % x
+                f['met'] = bool(mine) and all(v == x for v in mine)
+            elif ref is None:
+                f['target'] = '%s %d %s' % (op, x, unit)
+                if mine:
+                    f['met'] = statistics.median(mine) <= x
+            else:
+                f['target'] = '%s %.1fx %s' % (op, x, ref)
+                f['against'] = ratios(vals.get('hellod', {}), vals.get(ref, {}))
+                if f['against']:
+                    m = statistics.median(f['against'])
+                    f['met'] = m >= x if op == '>=' else m <= x
+        out.append(f)
+    return out
+
+
+def num(v, kind):
+    if v is None:
+        return '-'
+    if kind == 'rps':
+        return '%.1fk' % (v / 1000.0)
+    if kind == 'int':
+        return '%d' % round(v)
+    return '%.2f' % v
+
+
+def cell(values, kind):
+    """(median, 'min-max') of values formatted; ('-', '') for none, no
+    min-max for one value or equal ones."""
+    s = spread(values)
+    if s is None:
+        return '-', ''
+    med, lo, hi = (num(v, kind) for v in s)
+    if kind == 'rps':
+        lo = lo[:-1]            # 120.1-140.2k
+    return med, ('' if len(values) < 2 or s[1] == s[2] else '%s-%s' % (lo, hi))
+
+
+def verdict(f):
+    return {True: 'met', False: 'short', None: ''}[f['met']]
+
+
+def compare_text(figs, cols):
+    """The table for the terminal: medians, and under each its min-max."""
+    w = 13
+    head = ('%-29s %-6s' % ('figure (median, min-max)', 'unit') +
+            ''.join('%*s' % (w, c) for c in cols) +
+            '%*s  %-16s%*s  %s' % (w + 3, 'hellod/before', 'target', w, 'hellod/ref', 'verdict'))
+    lines = [head, '-' * len(head)]
+    for f in figs:
+        top, bottom = '%-29s %-6s' % (f['figure'], f['unit']), '%-36s' % ''
+        for c in cols:
+            a, b = cell(list(f['vals'].get(c, {}).values()), f['kind'])
+            top += '%*s' % (w, a)
+            bottom += '%*s' % (w, b)
+        a, b = cell(f['before'], 'ratio')
+        top += '%*s' % (w + 3, a)
+        bottom += '%*s' % (w + 3, b)
+        a, b = cell(f['against'], 'ratio')
+        top += '  %-16s%*s  %s' % (f['target'] or '', w, a if f['against'] else '', verdict(f))
+        bottom += '  %-16s%*s' % ('', w, b if f['against'] else '')
+        lines.append(top.rstrip())
+        if bottom.strip():
+            lines.append(bottom.rstrip())
+    return '\n'.join(lines)
+
+
+def compare_markdown(figs, cols):
+    def md(values, kind):
+        if not values:
+            return '' if kind == 'ratio' else '-'
+        a, b = cell(values, kind)
+        return '%s (%s)' % (a, b.replace('-', '–', 1)) if b else a
+    lines = ['| figure | unit | ' + ' | '.join(cols) + ' | hellod/before | target | '
+             'hellod/ref | verdict |',
+             '|---|---|' + '---:|' * len(cols) + '---:|---|---:|---|']
+    for f in figs:
+        lines.append('| %s | %s | %s | %s | %s | %s | %s |' % (
+            f['figure'], f['unit'],
+            ' | '.join(md(list(f['vals'].get(c, {}).values()), f['kind']) for c in cols),
+            md(f['before'], 'ratio'), f['target'] or '', md(f['against'], 'ratio'),
+            verdict(f)))
+    return '\n'.join(lines) + '\n'
+
+
+def compare_csv(path, figs, cols):
+    fields = ['figure', 'unit']
+    for c in cols + ['hellod/before', 'hellod/ref']:
+        fields += ['%s_median' % c, '%s_min' % c, '%s_max' % c]
+    fields += ['target', 'verdict']
+    rows = []
+    for f in figs:
+        r = {'figure': f['figure'], 'unit': f['unit'], 'target': f['target'] or '',
+             'verdict': verdict(f)}
+        for c, values in ([(c, list(f['vals'].get(c, {}).values())) for c in cols] +
+                          [('hellod/before', f['before']), ('hellod/ref', f['against'])]):
+            s = spread(values)
+            if s:
+                for k, v in zip(('median', 'min', 'max'), s):
+                    r['%s_%s' % (c, k)] = round(v, 4)
+        rows.append(r)
+    write_csv(path, fields, rows)
+
+
+def compare_report(outdir, wrk_rows, sleep_rows, cols, ref_all, ref_cpu, ns, notes):
+    os.makedirs(outdir, exist_ok=True)
+    write_csv(os.path.join(outdir, 'wrk.csv'), WRK_FIELDS, wrk_rows)
+    write_csv(os.path.join(outdir, 'sleep.csv'), SLEEP_FIELDS, sleep_rows)
+    figs = compare_summary(wrk_rows, sleep_rows, cols, ref_all, ref_cpu, ns)
+    compare_csv(os.path.join(outdir, 'compare.csv'), figs, cols)
+    with open(os.path.join(outdir, 'compare.md'), 'w') as f:
+        f.write(compare_markdown(figs, cols))
+        f.write(''.join('\n- ' + n for n in notes) + '\n')
+    text = compare_text(figs, cols)
+    print('\n' + text)
+    for n in notes:
+        print('note: ' + n)
+    print('raw results: %s/{wrk,sleep}.csv, the table: %s/compare.{md,csv}' % (outdir, outdir))
+    return text
+
+
+def compare(cfg, static):
+    """BENCH_BEFORE: the binary from before, the new hellod, nginx with 1 and
+    with all workers and the tokio anchor, alternating, in one run."""
+    ncpu = os.cpu_count() or 1
+    nall = max(2, ncpu)
+    nginx_all = 'nginx-%d' % nall
+    pin = bool(ncpu >= 2 and shutil.which('taskset'))
+    notes = []
+    for path in (cfg['before'], cfg['hellod']):
+        if not os.access(path, os.X_OK):
+            raise BenchError('%s is not an executable' % path)
+        if not hellod_has_workers(path):
+            raise BenchError('%s -h lists no `workers` key: the comparison needs it' % path)
+    tokio, note = (None, 'tokio anchor not asked for (BENCH_SERVERS)')
+    cols = cfg['servers'] or ['before', 'hellod', 'nginx-1', nginx_all, 'tokio']
+    unknown = set(cols) - {'before', 'hellod', 'nginx-1', nginx_all, 'tokio'}
+    if unknown:
+        raise BenchError('BENCH_SERVERS: with BENCH_BEFORE, a subset of before, hellod, '
+                         'nginx-1, %s, tokio (not %s)' % (nginx_all, ', '.join(sorted(unknown))))
+    if 'tokio' in cols:
+        tokio, note = build_tokio(cfg)
+        if tokio is None:
+            cols.remove('tokio')
+    notes.append(note)
+    ref_all = 'tokio' if 'tokio' in cols else nginx_all
+    if ref_all != 'tokio':
+        notes.append('no tokio column: the all-cores target is >= 1.5x %s instead' % nginx_all)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    ns = [n for n in cfg['ns'] if n <= hard - 500]
+    if ns != cfg['ns']:
+        notes.append('N above the descriptor limit (%d) dropped: %s'
+                     % (hard, [n for n in cfg['ns'] if n not in ns]))
+    log('before/after: %s; reps %d, wrk %ds x %d conns, sleep %gs, N %s'
+        % (', '.join(cols), cfg['reps'], cfg['duration'], cfg['conns'], cfg['sleep_s'], ns))
+
+    def make(name, workers, pinned):
+        args = (pinned, cfg['sleep_s'], static)
+        if name == 'before':
+            return Hellod(cfg['before'], workers, *args, name='before')
+        if name == 'hellod':
+            return Hellod(cfg['hellod'], workers, *args)
+        if name == 'nginx-1':
+            return Nginx(1, *args, name='nginx-1')
+        if name == nginx_all:
+            return Nginx(nall, *args, name=nginx_all)
+        return TokioAnchor(tokio, workers, *args)
+
+    wrk_rows, sleep_rows = [], []
+    # Per core: one worker (tokio: a current-thread runtime) on CPU 0, wrk -t1
+    # on CPU 1; all cores: nall workers or threads, wrk with one thread per CPU.
+    phases = [('percore', 1, pin, 1, ('keepalive', 'close'),
+               [c for c in cols if c != nginx_all]),
+              ('allcores', nall, False, ncpu, ('keepalive',),
+               [c for c in cols if c != 'nginx-1'])]
+    for phase, workers, pinned, threads, modes, names in (phases if 'wrk' in cfg['figures']
+                                                          else ()):
+        if not names:
+            continue
+        live = []
+        try:
+            for name in names:
+                live.append(make(name, workers, pinned).start())
+            for srv in live:
+                verify(srv, sleep_too=(phase == 'allcores'))
+            for rep in range(1, cfg['reps'] + 1):
+                for mode in modes:
+                    for srv in rotated(live, rep - 1):
+                        rows = measured(lambda: wrk(srv, cfg['conns'], cfg['duration'],
+                                                    mode == 'close', pinned, threads), cfg)
+                        for r in rows:
+                            r.update(server=srv.name, config=phase, workers=srv.workers or 1,
+                                     mode=mode, rep=rep)
+                        wrk_rows.extend(rows)
+                        k = [r for r in rows if r['kept']][0]
+                        log('%-8s %-8s %-9s rep %d: %8.0f req/s  p99 %s ms  CPU %s us/req  '
+                            'steal %.1f%%  errors %d'
+                            % (srv.name, phase, mode, rep, k['rps'], fmt(k['p99_ms']),
+                               fmt(k['cpu_us_per_req']), k['steal_pct'], k['errors']))
+        finally:
+            for srv in live:
+                srv.stop()
+
+    # N concurrent /sleep: a fresh, unpinned server per run (nginx-1 and
+    # nginx-all as named, the others with nall workers or threads).
+    for rep in range(1, cfg['reps'] + 1 if 'sleep' in cfg['figures'] else 1):
+        for n in ns:
+            for name in rotated(cols, rep - 1):
+                def one():
+                    srv = make(name, nall, False).start()
+                    try:
+                        verify(srv, sleep_too=False)
+                        time.sleep(0.2)
+                        return sleep_run(srv, cfg['client'], n)
+                    finally:
+                        srv.stop()
+                rows = measured(one, cfg)
+                for r in rows:
+                    r.update(server=name, rep=rep,
+                             workers={'nginx-1': 1}.get(name, nall))
+                sleep_rows.extend(rows)
+                k = [r for r in rows if r['kept']][0]
+                log('%-8s sleep N=%-5d rep %d: %d x 200, wall %.2fs, overflows %d, '
+                    'private dirty %d -> %d KiB (%.0f B/conn), CPU %.0f ms, steal %.1f%%'
+                    % (name, n, rep, k['ok200'], k['wall_s'], k['overflows'],
+                       k['pd_idle_kib'], k['pd_busy_kib'], k['pd_bytes_per_conn'],
+                       k['cpu_ms'], k['steal_pct']))
+
+    kept = [r for r in wrk_rows + sleep_rows if r['kept']]
+    if kept:
+        st = [r['steal_pct'] for r in kept]
+        notes.append('CPU steal over the %d kept runs: median %.1f%%, max %.1f%%; %d run(s) '
+                     'repeated for steal above %g%%'
+                     % (len(st), statistics.median(st), max(st),
+                        sum(1 for r in wrk_rows + sleep_rows if r['attempt'] > 1),
+                        cfg['steal_max']))
+    notes += ['before = %s, hellod = %s' % (cfg['before'], cfg['hellod']),
+              'per core: 1 worker (tokio: current-thread runtime) pinned to CPU 0, wrk -t1 on '
+              'CPU 1%s; all cores: %d workers/threads unpinned, wrk -t%d; %d connections, '
+              '%d s per wrk run' % ('' if pin else ' (NOT pinned: no second CPU or taskset)',
+                                    nall, ncpu, cfg['conns'], cfg['duration']),
+              '/sleep: a fresh unpinned server per run (%d workers; nginx-1 one), sleep = %gs, '
+              'memory = Private_Dirty summed over the server\'s processes '
+              '(/proc/PID/smaps_rollup), per connection = (with N sleeping - idle) / N'
+              % (nall, cfg['sleep_s']),
+              'ratios are taken per repetition (same pass), then their median and min-max; '
+              '%d repetition(s), servers alternating, each repetition in another order'
+              % cfg['reps']]
+    compare_report(cfg['results'], wrk_rows, sleep_rows, cols, ref_all, nginx_all, ns, notes)
+
+
 # ------------------------------------------------------------ main
 
 def config():
     e = os.environ.get
     quick = e('BENCH_QUICK', '') not in ('', '0', 'no')
+    before = e('BENCH_BEFORE') or None
     return {
         'quick': quick,
         'reps': int(e('BENCH_REPS') or (1 if quick else 3)),
         'duration': int(e('BENCH_DURATION') or (3 if quick else 10)),
         'sleep_s': float((e('BENCH_SLEEP') or '2').rstrip('s')),
-        'ns': [int(x) for x in (e('BENCH_N') or ('1000' if quick else '1000,10000,19000')).split(',')],
+        'ns': [int(x) for x in (e('BENCH_N') or ('1000' if quick else '10000' if before
+                                                 else '1000,10000,19000')).split(',')],
         'conns': int(e('BENCH_CONNS') or 100),
-        'servers': [s for s in (e('BENCH_SERVERS') or 'hellod,nginx').split(',') if s],
+        'servers': [s for s in (e('BENCH_SERVERS') or ('' if before else 'hellod,nginx'))
+                    .split(',') if s],
         'steal_max': float(e('BENCH_STEAL_MAX') or 5),
         'retries': int(e('BENCH_RETRIES') or 2),
         'no_install': e('BENCH_NO_INSTALL', '') not in ('', '0', 'no'),
         'hellod': e('HELLOD') or os.path.join(os.getcwd(), 'server', 'hellod'),
         'baseline': e('BENCH_HELLOD_BASELINE') or None,
+        'before': before,
+        'tokio': e('BENCH_TOKIO') or None,
+        'tokio_build': e('BENCH_TOKIO_BUILD') or os.path.join(os.getcwd(), 'tests', 'bench',
+                                                              'tokio-build'),
         'figures': set((e('BENCH_FIGURES') or 'wrk,sleep,metrics').split(',')),
         'client': e('BENCH_SLEEPCLIENT') or os.path.join(os.getcwd(), 'tests', 'bench', 'sleepclient'),
         'results': e('BENCH_RESULTS') or os.path.join(os.getcwd(), 'tests', 'bench', 'results'),
@@ -756,9 +1216,15 @@ def config():
 
 
 def install(cfg):
-    missing = [c for c in ('nginx', 'wrk', 'gnuplot') if not shutil.which(c)]
+    # gnuplot only draws the chart of the N sweep: without it (and no way to
+    # install it), or with BENCH_BEFORE, which draws none, run without it.
+    wanted = ('nginx', 'wrk') if cfg['before'] else ('nginx', 'wrk', 'gnuplot')
+    missing = [c for c in wanted if not shutil.which(c)]
     if not os.path.exists(ECHO_MODULE):
         missing.append('echo module')
+    if missing == ['gnuplot'] and (os.geteuid() != 0 or cfg['no_install']):
+        log('gnuplot not found: no chart')
+        return
     if not missing:
         return
     if os.geteuid() != 0 or cfg['no_install']:
@@ -830,6 +1296,10 @@ def main():
     cfg = config()
     servers = cfg['servers']
     install(cfg)
+    if cfg['before']:
+        compare(cfg, static_copy(tempdir('bench-pages-')))
+        log('done')
+        return
     ncpu = os.cpu_count() or 1
     cfg['has_workers'] = hellod_has_workers(cfg['hellod'])
     notes = []
