@@ -53,13 +53,11 @@ static void	conn_read_cb(struct bufferevent *, void *);
 static void	conn_write_cb(struct bufferevent *, void *);
 static void	conn_event_cb(struct bufferevent *, short, void *);
 static void	conn_timer_cb(evutil_socket_t, short, void *);
-static void	conn_recv_cb(struct evbuffer *,
-		    const struct evbuffer_cb_info *, void *);
-static void	conn_sent_cb(struct evbuffer *,
-		    const struct evbuffer_cb_info *, void *);
 static int	conn_read_now(struct conn *);
 static void	conn_eof(struct conn *);
 static void	conn_want_read(struct conn *);
+static void	conn_drop_input(struct conn *);
+static void	conn_count_sent(struct conn *);
 static int	conn_process(struct conn *);
 static int	conn_run(struct conn *);
 static int	conn_drained(struct conn *);
@@ -99,23 +97,11 @@ conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 		free(c);
 		return (-1);
 	}
-	/* What enters its input is counted as received, what leaves its
-	 * output as sent. */
-	if (evbuffer_add_cb(conn_in(c), conn_recv_cb, c) == NULL ||
-	    evbuffer_add_cb(conn_out(c), conn_sent_cb, c) == NULL) {
-		log_warnx("conn_new: out of memory");
-		bufferevent_setfd(c->c_bev, -1);	/* the caller closes fd */
-		bufferevent_free(c->c_bev);
-		free(c);
-		return (-1);
-	}
 	bufferevent_setcb(c->c_bev, conn_read_cb, conn_write_cb,
 	    conn_event_cb, c);
 	/* A new bufferevent writes as soon as output is added; conn_run()
 	 * writes first and turns EV_WRITE on only for what is left. */
 	bufferevent_disable(c->c_bev, EV_WRITE);
-	bufferevent_setwatermark(c->c_bev, EV_READ, 0,
-	    (size_t)w->w_cf->cf_max_header_size + HELLOD_READ_MAX);
 	worker_ms_tv(w->w_cf->cf_write_timeout, &wtv);
 	bufferevent_set_timeouts(c->c_bev, NULL, &wtv);
 
@@ -195,28 +181,31 @@ conn_read_now(struct conn *c)
 	return (1);
 }
 
-/* Bytes entered c's input: read from the socket. */
+/*
+ * Bytes are counted without callbacks on the bufferevent's buffers (each
+ * would run on every change of them): what is received when it leaves
+ * the input (parsed, dropped, or left at close), what is sent when the
+ * output is seen shorter than what was queued (c_unsent).
+ */
 static void
-conn_recv_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
-    void *arg)
+conn_drop_input(struct conn *c)
 {
-	struct conn	*c = arg;
+	size_t	n = evbuffer_get_length(conn_in(c));
 
-	(void)buf;
-	if (info->n_added > 0)
-		stats_add(&c->c_w->w_stats.st_bytes_in, info->n_added);
+	stats_add(&c->c_w->w_stats.st_bytes_in, n);
+	evbuffer_drain(conn_in(c), n);
 }
 
-/* Bytes left c's output: written to the socket. */
+/* Count as sent what has left the output since last time. */
 static void
-conn_sent_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
-    void *arg)
+conn_count_sent(struct conn *c)
 {
-	struct conn	*c = arg;
+	size_t	left = evbuffer_get_length(conn_out(c));
 
-	(void)buf;
-	if (info->n_deleted > 0)
-		stats_add(&c->c_w->w_stats.st_bytes_out, info->n_deleted);
+	if (c->c_unsent > left) {
+		stats_add(&c->c_w->w_stats.st_bytes_out, c->c_unsent - left);
+		c->c_unsent = left;
+	}
 }
 
 /*
@@ -248,14 +237,24 @@ conn_eof(struct conn *c)
 }
 
 /*
- * Keep the bufferevent reading until the client closes; its read
- * watermark pauses it while enough pipelined input waits its turn.
+ * Keep the bufferevent reading unless the client has closed, or enough
+ * pipelined input waits its turn already (a request head at most, plus a
+ * read), in which case the rest waits in the kernel. (A read watermark
+ * would do this too, but libevent re-adds the read event on every change
+ * of the input then: three event_add() calls a request.)
  */
 static void
 conn_want_read(struct conn *c)
 {
-	if (!c->c_eof && !(bufferevent_get_enabled(c->c_bev) & EV_READ))
+	int	want, on;
+
+	want = !c->c_eof && evbuffer_get_length(conn_in(c)) <
+	    (size_t)c->c_w->w_cf->cf_max_header_size + HELLOD_READ_MAX;
+	on = (bufferevent_get_enabled(c->c_bev) & EV_READ) != 0;
+	if (want && !on)
 		bufferevent_enable(c->c_bev, EV_READ);
+	else if (!want && on)
+		bufferevent_disable(c->c_bev, EV_READ);
 }
 
 /* The bufferevent read input for c. */
@@ -263,8 +262,8 @@ static void
 conn_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn	*c = arg;
-	struct evbuffer	*in = bufferevent_get_input(bev);
 
+	(void)bev;
 	worker_doing(c->c_w, "reading from a connection", c->c_id);
 	switch (c->c_state) {
 	case CONN_IDLE_NEW:
@@ -274,12 +273,13 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 		break;
 	case CONN_SLEEPING:
 	case CONN_WRITING:
-		break;			/* pipelined: waits its turn */
+		conn_want_read(c);	/* pipelined: waits its turn */
+		break;
 	case CONN_CLOSING:
 		c->c_linger = 1;	/* the client is still sending */
 		/* FALLTHROUGH */
 	case CONN_LINGERING:
-		evbuffer_drain(in, evbuffer_get_length(in));
+		conn_drop_input(c);
 		break;
 	}
 }
@@ -301,12 +301,10 @@ conn_close(struct conn *c, enum stats_close reason, const char *why)
 	TAILQ_REMOVE(&w->w_conns, c, c_entry);
 	conn_set_idle(c, 0);
 	evtimer_del(&c->c_timer);
-	/* The buffers outlive this call a little (libevent finalizes the
-	 * bufferevent, and closes the socket, from the loop): they must
-	 * not call back into c once it is freed. */
-	evbuffer_remove_cb(conn_in(c), conn_recv_cb, c);
-	evbuffer_remove_cb(conn_out(c), conn_sent_cb, c);
-	bufferevent_free(c->c_bev);
+	conn_count_sent(c);
+	stats_add(&w->w_stats.st_bytes_in,
+	    evbuffer_get_length(conn_in(c)));
+	bufferevent_free(c->c_bev);	/* libevent closes c_fd from the loop */
 	http_request_clear(&c->c_req);
 	free(c);
 	worker_conn_closed(w);
@@ -400,6 +398,8 @@ conn_process(struct conn *c)
 {
 	struct worker	*w = c->c_w;
 	struct evbuffer	*in = conn_in(c);
+	enum http_result r;
+	size_t		 n;
 
 	for (;;) {
 		if (c->c_state == CONN_IDLE_NEW ||
@@ -419,7 +419,11 @@ conn_process(struct conn *c)
 		if (c->c_state != CONN_READING)
 			return (0);
 
-		switch (http_parse(&c->c_req, in)) {
+		n = evbuffer_get_length(in);
+		r = http_parse(&c->c_req, in);
+		stats_add(&w->w_stats.st_bytes_in,
+		    n - evbuffer_get_length(in));
+		switch (r) {
 		case HTTP_NEED_MORE:
 			if (c->c_eof)
 				return (conn_close_flushed(c,
@@ -462,10 +466,11 @@ conn_run(struct conn *c)
 			break;
 		/* A socket bufferevent keeps its output's start frozen so
 		 * that only it drains it; thaw it for this write, as its own
-		 * write callback does. conn_sent_cb counts what leaves. */
+		 * write callback does. */
 		evbuffer_unfreeze(out, 1);
 		n = evbuffer_write(out, c->c_fd);
 		evbuffer_freeze(out, 1);
+		conn_count_sent(c);
 		if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK &&
 		    errno != EINTR) {
 			conn_close(c, conn_errno_reason(errno),
@@ -587,6 +592,7 @@ conn_respond(struct conn *c, const struct page *p, int close_after)
 		connection = "keep-alive";
 	bytes = page_write(out, p, c->c_req.r_method == HTTP_M_HEAD,
 	    worker_date(w), connection);
+	c->c_unsent += bytes;
 
 	us = worker_now_us() - c->c_start_us;
 	stats_request(&w->w_stats, c->c_route, p->p_status, us);
@@ -611,7 +617,7 @@ conn_respond(struct conn *c, const struct page *p, int close_after)
 		 * turns our close into a reset that loses this response. */
 		c->c_state = CONN_CLOSING;
 		evtimer_del(&c->c_timer);
-		evbuffer_drain(conn_in(c), evbuffer_get_length(conn_in(c)));
+		conn_drop_input(c);
 		return;
 	}
 	http_request_reset(&c->c_req);
@@ -688,6 +694,7 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 	struct conn	*c = arg;
 
 	worker_doing(c->c_w, "writing to a connection", c->c_id);
+	conn_count_sent(c);
 	bufferevent_disable(bev, EV_WRITE);
 	if (conn_drained(c) == 0)
 		(void)conn_run(c);

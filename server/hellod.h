@@ -526,6 +526,8 @@ struct conn {
 	enum stats_close	 c_reason;	/* counted when it closes
 						   after a final response */
 	uint64_t		 c_start_us;	/* request start, monotonic */
+	size_t			 c_unsent;	/* queued, not yet counted
+						   as sent */
 	struct http_request	 c_req;
 	char			 c_addr[64];	/* peer, for logs */
 };
