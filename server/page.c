@@ -92,35 +92,50 @@ page_clear(struct page *p)
 	memset(p, 0, sizeof *p);
 }
 
+/* Append the n bytes at src to dst, and return the end. */
+static char *
+page_put(char *dst, const char *src, size_t n)
+{
+	memcpy(dst, src, n);
+	return (dst + n);
+}
+
 /*
  * Queue a response on out: the prebuilt head, Date, an optional
  * Connection line, and the body unless head_only. Returns the bytes
- * queued. One evbuffer_add for the head keeps it a single chain.
+ * queued. The head is put together with memcpy (snprintf cost about 700
+ * instructions a response) and, unless the prebuilt part is too long for
+ * buf, added with one evbuffer_add, so that it is a single chain.
  */
 size_t
 page_write(struct evbuffer *out, const struct page *p, int head_only,
     const char *date, const char *connection)
 {
-	char	 buf[1024];
-	size_t	 len;
-	int	 n;
+	char	 buf[1024], tail[256], *end;
+	size_t	 datelen = strlen(date), connlen = 0, taillen, len;
 
-	if (p->p_headlen + 128 < sizeof buf) {
-		memcpy(buf, p->p_head, p->p_headlen);
-		n = snprintf(buf + p->p_headlen, sizeof buf - p->p_headlen,
-		    "Date: %s\r\n%s%s%s\r\n", date,
-		    connection != NULL ? "Connection: " : "",
-		    connection != NULL ? connection : "",
-		    connection != NULL ? "\r\n" : "");
-		len = p->p_headlen + (size_t)n;
+	if (connection != NULL)
+		connlen = strlen(connection);
+	if (datelen + connlen + 64 > sizeof tail)
+		return (0);			/* not from conn.c */
+	end = page_put(tail, "Date: ", 6);
+	end = page_put(end, date, datelen);
+	end = page_put(end, "\r\n", 2);
+	if (connection != NULL) {
+		end = page_put(end, "Connection: ", 12);
+		end = page_put(end, connection, connlen);
+		end = page_put(end, "\r\n", 2);
+	}
+	end = page_put(end, "\r\n", 2);
+	taillen = (size_t)(end - tail);
+	len = p->p_headlen + taillen;
+	if (len <= sizeof buf) {
+		end = page_put(buf, p->p_head, p->p_headlen);
+		(void)page_put(end, tail, taillen);
 		evbuffer_add(out, buf, len);
 	} else {
 		evbuffer_add(out, p->p_head, p->p_headlen);
-		n = evbuffer_add_printf(out, "Date: %s\r\n%s%s%s\r\n", date,
-		    connection != NULL ? "Connection: " : "",
-		    connection != NULL ? connection : "",
-		    connection != NULL ? "\r\n" : "");
-		len = p->p_headlen + (size_t)n;
+		evbuffer_add(out, tail, taillen);
 	}
 	if (!head_only) {
 		evbuffer_add(out, p->p_body, p->p_bodylen);
