@@ -163,8 +163,18 @@ conn_read_now(struct conn *c)
 		return (-1);
 	}
 	n = read(c->c_fd, v.iov_base, HELLOD_READ_MAX);
-	v.iov_len = n > 0 ? (size_t)n : 0;
-	evbuffer_commit_space(in, &v, 1);
+	if (n > 0) {
+		v.iov_len = (size_t)n;
+		evbuffer_commit_space(in, &v, 1);
+	} else {
+		/* Nothing read: free the chain reserve_space made rather
+		 * than keep 4 KiB per connection until its request comes
+		 * (libevent frees chains only when a drain empties the
+		 * buffer, so add a byte and drain it). */
+		v.iov_len = 1;
+		evbuffer_commit_space(in, &v, 1);
+		evbuffer_drain(in, 1);
+	}
 	evbuffer_freeze(in, 0);
 	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
 	    errno == EINTR))
