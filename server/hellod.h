@@ -246,13 +246,16 @@ enum http_inm {
 
 /*
  * One request being parsed from a connection's input. The parser never
- * holds more than one line in memory, and never looks at a byte twice.
+ * holds more than one line in memory, and judges each byte once, as it
+ * arrives.
  */
 struct http_request {
 	enum http_state	 r_state;
 	size_t		 r_max_head;	/* max_header_size */
 	size_t		 r_head;	/* bytes of the head consumed */
-	size_t		 r_scan;	/* bytes of the current line searched */
+	size_t		 r_scan;	/* bytes of the current line judged */
+	int		 r_lex;		/* where in the line (http.c) */
+	int		 r_lex_n;	/* bytes of the version matched */
 	uint64_t	 r_body_left;	/* body bytes still to discard */
 
 	enum http_method r_method;
@@ -283,13 +286,14 @@ struct http_request {
 
 	int		 r_status;	/* with HTTP_ERROR */
 	const char	*r_error;	/* why, for the log */
+	int		 r_tls;		/* with HTTP_ERROR: the request began
+					   like a TLS handshake (0x16) */
 };
 
 void		 http_request_init(struct http_request *, size_t);
 void		 http_request_reset(struct http_request *);
 void		 http_request_clear(struct http_request *);
 enum http_result http_parse(struct http_request *, struct evbuffer *);
-int		 http_parse_line(struct http_request *, const char *, size_t);
 int		 http_keepalive(const struct http_request *);
 const char	*http_path(const struct http_request *, size_t *);
 const char	*http_reason(int);

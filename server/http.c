@@ -2,13 +2,22 @@
  * The HTTP/1.1 request parser (RFC 9112), kept pure: it sees an evbuffer
  * and a struct http_request, never a socket, a clock or a global.
  *
- * Input is taken one line at a time. The search for a line's end resumes
- * where the previous search stopped (r_scan), so a client dripping one
- * byte at a time costs O(1) per byte, and no line is ever held beyond the
+ * Input is judged one byte at a time as it arrives (http_lex()): the
+ * first byte that cannot belong to a request line, a field line or a
+ * chunk line fails the request at once, without waiting for the line's
+ * end. A line ends with CRLF only; a bare LF or a bare CR anywhere in the
+ * head, a chunk line or the trailers is an error (RFC 9112 2.2 lets a
+ * server accept a bare LF; hellod does not, as a front end that splits
+ * on CRLF would see different lines than hellod). A complete line is
+ * then taken as a whole for what it means (http_line()). The scan resumes
+ * where it stopped (r_scan, r_lex), so a client dripping one byte at a
+ * time costs O(1) per byte, and no line is ever held beyond the
  * max_header_size budget: a line that cannot fit is refused before it is
  * complete.
  */
 #include <sys/types.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <stdint.h>
 #include <stdio.h>
@@ -19,11 +28,38 @@
 
 #include "hellod.h"
 
+/*
+ * Where the lexer is within the current line (r_lex); 0 is a line's
+ * start, whatever the line (r_state says which kind it is).
+ */
+enum http_lex {
+	LX_START = 0,
+	LX_EOL,			/* CR seen: LF must follow */
+	LX_METHOD,		/* request line */
+	LX_TARGET0,
+	LX_TARGET,
+	LX_VERSION,		/* r_lex_n bytes of "HTTP/d.d" matched */
+	LX_NAME,		/* field line */
+	LX_VALUE,
+	LX_SIZE,		/* chunk line: chunk-size [ chunk-ext ] */
+	LX_EXT_END,		/* after the size or a value: CR, ";" or BWS */
+	LX_EXT_BWS,		/* BWS: ";" must come */
+	LX_EXT_NAME0,		/* ";" BWS: a name must come */
+	LX_EXT_NAME,
+	LX_EXT_NAME_BWS,	/* BWS after a name: "=" or ";" */
+	LX_EXT_VAL0,		/* "=" BWS: a value must come */
+	LX_EXT_TOKEN,
+	LX_EXT_QUOTED,
+	LX_EXT_QPAIR,		/* after a backslash in a quoted-string */
+};
+
+static int	http_lex(struct http_request *, const unsigned char *, size_t,
+		    size_t *);
+static int	http_line(struct http_request *, const char *, size_t);
 static int	http_request_line(struct http_request *, const char *, size_t);
 static int	http_header(struct http_request *, const char *, size_t);
 static int	http_head_done(struct http_request *);
-static int	http_chunk_size(struct http_request *, const char *, size_t);
-static int	http_field_check(struct http_request *, const char *, size_t);
+static int	http_chunk_size(struct http_request *);
 static int	http_fail(struct http_request *, int, const char *);
 static void	http_if_none_match(struct http_request *, const char *,
 		    size_t);
@@ -51,6 +87,21 @@ static const unsigned char http_tchar[256] = {
 
 #define IS_TCHAR(c)	(http_tchar[(unsigned char)(c)])
 #define IS_OWS(c)	((c) == ' ' || (c) == '\t')
+#define IS_DIGIT(c)	((c) >= '0' && (c) <= '9')
+#define IS_HEXDIG(c)	(IS_DIGIT(c) || ((c) >= 'a' && (c) <= 'f') || \
+			    ((c) >= 'A' && (c) <= 'F'))
+/* A request-target byte: VCHAR but "#" (RFC 9112 3.2; a fragment is
+ * never sent). */
+#define IS_TARGET(c)	((c) > 0x20 && (c) < 0x7f && (c) != '#')
+/* field-vchar / SP / HTAB: what a field value may hold (RFC 9110 5.5). */
+#define IS_FIELD(c)	(((c) >= 0x20 && (c) != 0x7f) || (c) == '\t')
+/* qdtext / the byte after a backslash (RFC 9110 5.6.4), without HTAB/SP. */
+#define IS_QDTEXT(c)	((c) == 0x21 || ((c) >= 0x23 && (c) <= 0x7e && \
+			    (c) != '\\') || (c) >= 0x80)
+#define IS_QPAIR(c)	(((c) > 0x20 && (c) != 0x7f) || IS_OWS(c))
+
+/* The first byte of a TLS record carrying a handshake (RFC 8446 5.1). */
+#define TLS_HANDSHAKE	0x16
 
 /* Prepare a request for parsing, with the head limit in bytes. */
 void
@@ -99,9 +150,10 @@ enum http_result
 http_parse(struct http_request *r, struct evbuffer *in)
 {
 	struct evbuffer_ptr	 pos;
-	size_t			 total, linelen, budget, n;
+	struct evbuffer_iovec	 v;
+	size_t			 total, limit, budget, n, used;
 	unsigned char		*line;
-	int			 chunkline;
+	int			 chunkline, lexed;
 
 	for (;;) {
 		switch (r->r_state) {
@@ -132,7 +184,7 @@ http_parse(struct http_request *r, struct evbuffer *in)
 			r->r_state = HTTP_S_LINE;
 
 		/* Head lines share max_header_size; chunk lines have their
-		 * own small cap. */
+		 * own small cap. No byte past the budget is looked at. */
 		chunkline = r->r_state == HTTP_S_CHUNK_SIZE ||
 		    r->r_state == HTTP_S_CHUNK_CRLF;
 		if (chunkline)
@@ -140,28 +192,39 @@ http_parse(struct http_request *r, struct evbuffer *in)
 		else
 			budget = r->r_max_head > r->r_head ?
 			    r->r_max_head - r->r_head : 0;
+		limit = total < budget ? total : budget;
 
-		if (evbuffer_ptr_set(in, &pos, r->r_scan,
-		    EVBUFFER_PTR_SET) == -1)
-			return (HTTP_NEED_MORE);
-		pos = evbuffer_search(in, "\n", 1, &pos);
-		if (pos.pos == -1) {
-			r->r_scan = total;
+		lexed = 0;
+		while (lexed == 0 && r->r_scan < limit) {
+			if (evbuffer_ptr_set(in, &pos, r->r_scan,
+			    EVBUFFER_PTR_SET) == -1 ||
+			    evbuffer_peek(in, (ev_ssize_t)(limit - r->r_scan),
+			    &pos, &v, 1) < 1 || v.iov_len == 0)
+				return (HTTP_NEED_MORE);
+			n = v.iov_len < limit - r->r_scan ? v.iov_len :
+			    limit - r->r_scan;
+			lexed = http_lex(r, v.iov_base, n, &used);
+			r->r_scan += used;
+		}
+		if (lexed == -1)
+			return (HTTP_ERROR);
+		if (lexed == 0) {
 			if (total > budget)
 				goto toolong;
 			return (HTTP_NEED_MORE);
 		}
-		linelen = (size_t)pos.pos + 1;
-		if (linelen > budget)
-			goto toolong;
-		if ((line = evbuffer_pullup(in, (ev_ssize_t)linelen)) == NULL)
+
+		/* A whole line, CRLF included. */
+		n = r->r_scan;
+		if ((line = evbuffer_pullup(in, (ev_ssize_t)n)) == NULL)
 			return (http_fail(r, 500, "out of memory"), HTTP_ERROR);
 		if (!chunkline)
-			r->r_head += linelen;
+			r->r_head += n;
 		r->r_scan = 0;
-		n = (size_t)http_parse_line(r, (const char *)line, linelen - 1);
-		evbuffer_drain(in, linelen);
-		if (n != 0)
+		r->r_lex = LX_START;
+		lexed = http_line(r, (const char *)line, n - 2);
+		evbuffer_drain(in, n);
+		if (lexed != 0)
 			return (HTTP_ERROR);
 	}
 
@@ -182,23 +245,264 @@ toolong:
 }
 
 /*
- * Take one line of the head, without its LF. Returns 0, or -1 with the
- * request marked bad.
+ * Why a byte that cannot be where it is was refused: NUL, bare LF and
+ * the rest have their own words in the log.
  */
-int
-http_parse_line(struct http_request *r, const char *line, size_t len)
+static int
+http_lex_fail(struct http_request *r, unsigned char c, const char *why)
 {
-	if (len > 0 && line[len - 1] == '\r')
-		len--;
-	if (memchr(line, '\0', len) != NULL)
-		return (http_fail(r, 400, "NUL byte in request head"));
-	if (memchr(line, '\r', len) != NULL)
-		return (http_fail(r, 400, "bare CR in request head"));
+	if (c == '\0')
+		why = "NUL byte in request";
+	else if (c == '\n')
+		why = "bare LF in request";
+	return (http_fail(r, 400, why));
+}
 
+/*
+ * One more hex digit of a chunk size: the size, in r_body_left, may not
+ * take the body past HELLOD_MAX_BODY (413 as soon as it does).
+ */
+static int
+http_lex_size(struct http_request *r, unsigned char c)
+{
+	uint64_t	d;
+
+	d = IS_DIGIT(c) ? (uint64_t)(c - '0') :
+	    (uint64_t)((c | 0x20) - 'a' + 10);
+	r->r_body_left = (r->r_body_left << 4) | d;
+	if (r->r_body_left > HELLOD_MAX_BODY - r->r_body_total)
+		return (http_fail(r, 413, "request body too large"));
+	return (0);
+}
+
+/*
+ * Judge the n bytes at p, the next of the current line (RFC 9112 3, 5
+ * and 7.1.1). Returns 1 with *used the bytes up to and including the
+ * line's LF; 0 with *used = n if the line goes on; -1 with the request
+ * failed at the first byte that cannot belong to it.
+ */
+static int
+http_lex(struct http_request *r, const unsigned char *p, size_t n,
+    size_t *used)
+{
+	static const char	 version[] = "HTTP/";
+	const unsigned char	*s = p, *end = p + n;
+	unsigned char		 c;
+
+	*used = 0;
+	for (; p < end; p++) {
+		c = *p;
+		switch (r->r_lex) {
+		case LX_START:
+			if (c == '\r' && r->r_state != HTTP_S_CHUNK_SIZE) {
+				r->r_lex = LX_EOL;
+				break;
+			}
+			switch (r->r_state) {
+			case HTTP_S_LINE:
+				if (IS_TCHAR(c)) {
+					r->r_lex = LX_METHOD;
+					break;
+				}
+				if (c == TLS_HANDSHAKE) {
+					r->r_tls = 1;
+					return (http_fail(r, 400, "TLS "
+					    "handshake on a plain HTTP "
+					    "listener"));
+				}
+				return (http_lex_fail(r, c, "malformed "
+				    "request line"));
+			case HTTP_S_HEADERS:
+			case HTTP_S_TRAILER:
+				if (IS_TCHAR(c)) {
+					r->r_lex = LX_NAME;
+					break;
+				}
+				return (http_lex_fail(r, c, IS_OWS(c) ?
+				    "obsolete line folding" :
+				    "malformed header field"));
+			case HTTP_S_CHUNK_SIZE:
+				if (IS_HEXDIG(c)) {
+					r->r_lex = LX_SIZE;
+					r->r_body_left = 0;
+					if (http_lex_size(r, c) == -1)
+						return (-1);
+					break;
+				}
+				return (http_lex_fail(r, c, "bad chunk size"));
+			case HTTP_S_CHUNK_CRLF:
+				return (http_lex_fail(r, c, "chunk data longer "
+				    "than its size"));
+			default:
+				return (http_fail(r, 500, "parser misuse"));
+			}
+			break;
+		case LX_EOL:
+			if (c != '\n')
+				return (http_fail(r, 400, "bare CR in "
+				    "request"));
+			*used = (size_t)(p - s) + 1;
+			return (1);
+
+		/* method SP request-target SP HTTP-version */
+		case LX_METHOD:
+			if (c == ' ')
+				r->r_lex = LX_TARGET0;
+			else if (!IS_TCHAR(c))
+				return (http_lex_fail(r, c, "malformed "
+				    "request line"));
+			break;
+		case LX_TARGET0:
+		case LX_TARGET:
+			while (IS_TARGET(c)) {
+				r->r_lex = LX_TARGET;
+				if (++p == end)
+					goto more;
+				c = *p;
+			}
+			if (c == ' ' && r->r_lex == LX_TARGET) {
+				r->r_lex = LX_VERSION;
+				r->r_lex_n = 0;
+				break;
+			}
+			return (http_lex_fail(r, c, c == '#' ? "fragment in "
+			    "request target" : "malformed request target"));
+		case LX_VERSION:
+			/* "HTTP/" DIGIT "." DIGIT, then CRLF */
+			if ((r->r_lex_n < 5 && c == version[r->r_lex_n]) ||
+			    ((r->r_lex_n == 5 || r->r_lex_n == 7) &&
+			    IS_DIGIT(c)) || (r->r_lex_n == 6 && c == '.'))
+				r->r_lex_n++;
+			else if (r->r_lex_n == 8 && c == '\r')
+				r->r_lex = LX_EOL;
+			else
+				return (http_lex_fail(r, c, "malformed HTTP "
+				    "version"));
+			break;
+
+		/* field-name ":" OWS field-value OWS */
+		case LX_NAME:
+			if (c == ':')
+				r->r_lex = LX_VALUE;
+			else if (!IS_TCHAR(c))
+				return (http_lex_fail(r, c, "malformed header "
+				    "field"));
+			break;
+		case LX_VALUE:
+			while (IS_FIELD(c)) {
+				if (++p == end)
+					goto more;
+				c = *p;
+			}
+			if (c == '\r') {
+				r->r_lex = LX_EOL;
+				break;
+			}
+			return (http_lex_fail(r, c, "control character in "
+			    "header value"));
+
+		/*
+		 * chunk-size [ chunk-ext ] CRLF, where
+		 * chunk-ext = *( BWS ";" BWS chunk-ext-name
+		 *     [ BWS "=" BWS chunk-ext-val ] )
+		 */
+		case LX_SIZE:
+			if (IS_HEXDIG(c)) {
+				if (http_lex_size(r, c) == -1)
+					return (-1);
+				break;
+			}
+			/* FALLTHROUGH */
+		case LX_EXT_TOKEN:
+			if (r->r_lex == LX_EXT_TOKEN && IS_TCHAR(c))
+				break;
+			/* FALLTHROUGH */
+		case LX_EXT_END:
+			if (c == '\r')
+				r->r_lex = LX_EOL;
+			else if (c == ';')
+				r->r_lex = LX_EXT_NAME0;
+			else if (IS_OWS(c))
+				r->r_lex = LX_EXT_BWS;
+			else
+				return (http_lex_fail(r, c, r->r_lex == LX_SIZE ?
+				    "bad chunk size" : "bad chunk extension"));
+			break;
+		case LX_EXT_BWS:
+			if (c == ';')
+				r->r_lex = LX_EXT_NAME0;
+			else if (!IS_OWS(c))
+				return (http_lex_fail(r, c, "bad chunk "
+				    "extension"));
+			break;
+		case LX_EXT_NAME0:
+			if (IS_TCHAR(c))
+				r->r_lex = LX_EXT_NAME;
+			else if (!IS_OWS(c))
+				return (http_lex_fail(r, c, "bad chunk "
+				    "extension"));
+			break;
+		case LX_EXT_NAME:
+			if (IS_TCHAR(c))
+				break;
+			if (c == '\r') {
+				r->r_lex = LX_EOL;
+				break;
+			}
+			/* FALLTHROUGH */
+		case LX_EXT_NAME_BWS:
+			if (c == '=')
+				r->r_lex = LX_EXT_VAL0;
+			else if (c == ';')
+				r->r_lex = LX_EXT_NAME0;
+			else if (IS_OWS(c))
+				r->r_lex = LX_EXT_NAME_BWS;
+			else
+				return (http_lex_fail(r, c, "bad chunk "
+				    "extension"));
+			break;
+		case LX_EXT_VAL0:
+			if (IS_TCHAR(c))
+				r->r_lex = LX_EXT_TOKEN;
+			else if (c == '"')
+				r->r_lex = LX_EXT_QUOTED;
+			else if (!IS_OWS(c))
+				return (http_lex_fail(r, c, "bad chunk "
+				    "extension"));
+			break;
+		case LX_EXT_QUOTED:
+			if (c == '"')
+				r->r_lex = LX_EXT_END;
+			else if (c == '\\')
+				r->r_lex = LX_EXT_QPAIR;
+			else if (!IS_QDTEXT(c) && !IS_OWS(c))
+				return (http_lex_fail(r, c, "bad chunk "
+				    "extension"));
+			break;
+		case LX_EXT_QPAIR:
+			if (!IS_QPAIR(c))
+				return (http_lex_fail(r, c, "bad chunk "
+				    "extension"));
+			r->r_lex = LX_EXT_QUOTED;
+			break;
+		default:
+			return (http_fail(r, 500, "parser misuse"));
+		}
+	}
+more:
+	*used = n;
+	return (0);
+}
+
+/*
+ * Take one whole line, without its CRLF, its syntax already judged by
+ * http_lex(). Returns 0, or -1 with the request marked bad.
+ */
+static int
+http_line(struct http_request *r, const char *line, size_t len)
+{
 	switch (r->r_state) {
-	case HTTP_S_START:
 	case HTTP_S_LINE:
-		r->r_state = HTTP_S_LINE;
 		if (len == 0)
 			return (0);	/* RFC 9112 2.2: skip empty lines */
 		return (http_request_line(r, line, len));
@@ -207,58 +511,137 @@ http_parse_line(struct http_request *r, const char *line, size_t len)
 			return (http_head_done(r));
 		return (http_header(r, line, len));
 	case HTTP_S_CHUNK_SIZE:
-		return (http_chunk_size(r, line, len));
+		return (http_chunk_size(r));
 	case HTTP_S_CHUNK_CRLF:
-		if (len != 0)
-			return (http_fail(r, 400, "chunk data longer than its "
-			    "size"));
 		r->r_state = HTTP_S_CHUNK_SIZE;
 		return (0);
 	case HTTP_S_TRAILER:
-		if (len == 0) {
+		if (len == 0)
 			r->r_state = HTTP_S_DONE;
-			return (0);
-		}
-		return (http_field_check(r, line, len));
+		return (0);
 	default:
 		return (http_fail(r, 500, "parser misuse"));
 	}
 }
 
-/* METHOD SP request-target SP HTTP-version */
+/* unreserved / sub-delims of RFC 3986 2.2-2.3: what a reg-name holds
+ * besides pct-encoded. */
+static int
+http_regname_char(unsigned char c)
+{
+	return ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    IS_DIGIT(c) || (c != '\0' && strchr("-._~!$&'()*+,;=", c) !=
+	    NULL));
+}
+
+/*
+ * IP-literal without its brackets (RFC 3986 3.2.2): IPv6address or
+ * IPvFuture = "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" ).
+ */
+static int
+http_ip_literal(const char *s, size_t len)
+{
+	struct in6_addr	 a6;
+	char		 buf[INET6_ADDRSTRLEN];
+	size_t		 i;
+
+	if (len > 0 && (s[0] == 'v' || s[0] == 'V')) {
+		for (i = 1; i < len && IS_HEXDIG(s[i]); i++)
+			;
+		if (i == 1 || i == len || s[i] != '.' || ++i == len)
+			return (0);
+		for (; i < len; i++) {
+			if (s[i] != ':' && !http_regname_char((unsigned char)
+			    s[i]))
+				return (0);
+		}
+		return (1);
+	}
+	if (len == 0 || len >= sizeof buf)
+		return (0);
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return (inet_pton(AF_INET6, buf, &a6) == 1);
+}
+
+/*
+ * authority = host [ ":" port ] (RFC 3986 3.2), without userinfo: RFC
+ * 9110 4.2.4 has a recipient treat userinfo in an http(s) URI as an
+ * error. The host may not be empty (RFC 9110 4.2.1). CONNECT's
+ * authority-form needs a port, 1 to 65535 (RFC 9110 9.3.6).
+ */
+static int
+http_authority(const char *a, size_t len, int connect)
+{
+	const char	*p = a, *end = a + len, *h;
+	unsigned long	 port = 0;
+	size_t		 digits = 0;
+
+	if (p < end && *p == '[') {
+		for (h = ++p; p < end && *p != ']'; p++)
+			;
+		if (p == end || !http_ip_literal(h, (size_t)(p - h)))
+			return (0);
+		p++;
+	} else {
+		for (h = p; p < end && *p != ':'; p++) {
+			if (*p == '%') {
+				if (end - p < 3 || !IS_HEXDIG(p[1]) ||
+				    !IS_HEXDIG(p[2]))
+					return (0);
+				p += 2;
+			} else if (!http_regname_char((unsigned char)*p))
+				return (0);
+		}
+		if (p == h)
+			return (0);
+	}
+	if (p == end)
+		return (!connect);
+	if (*p++ != ':')
+		return (0);
+	for (; p < end; p++, digits++) {
+		if (!IS_DIGIT(*p))
+			return (0);
+		if (port <= 65535)
+			port = port * 10 + (unsigned long)(*p - '0');
+	}
+	return (!connect || (digits > 0 && port >= 1 && port <= 65535));
+}
+
+/*
+ * METHOD SP request-target SP HTTP-version, its bytes already judged:
+ * what is left to check is the target's form (RFC 9112 3.2) and the
+ * version's number.
+ */
 static int
 http_request_line(struct http_request *r, const char *line, size_t len)
 {
-	const char	*p = line, *end = line + len, *m, *t, *v;
+	const char	*end = line + len, *t, *v;
 	size_t		 mlen, tlen, off, i;
+	int		 connect;
 
-	for (m = p; p < end && IS_TCHAR(*p); p++)
-		;
-	mlen = (size_t)(p - m);
-	if (mlen == 0 || p == end || *p != ' ')
+	t = memchr(line, ' ', len);
+	if (t == NULL || len < 12 || (v = end - 8) - t < 3 || v[-1] != ' ')
 		return (http_fail(r, 400, "malformed request line"));
-	for (t = ++p; p < end && *p > ' ' && *p < 0x7f; p++)
-		;
-	tlen = (size_t)(p - t);
-	if (tlen == 0 || p == end || *p != ' ')
-		return (http_fail(r, 400, "malformed request target"));
-	v = ++p;
-	if (end - v != 8 || memcmp(v, "HTTP/", 5) != 0 ||
-	    v[5] < '0' || v[5] > '9' || v[6] != '.' ||
-	    v[7] < '0' || v[7] > '9')
-		return (http_fail(r, 400, "malformed HTTP version"));
+	mlen = (size_t)(t - line);
+	t++;
+	tlen = (size_t)(v - 1 - t);
 	if (v[5] != '1')
 		return (http_fail(r, 505, "HTTP version not supported"));
 	r->r_minor = v[7] - '0';
 	if (r->r_minor > 1)
 		r->r_minor = 1;
 
-	if (mlen == 3 && memcmp(m, "GET", 3) == 0)
+	connect = 0;
+	if (mlen == 3 && memcmp(line, "GET", 3) == 0)
 		r->r_method = HTTP_M_GET;
-	else if (mlen == 4 && memcmp(m, "HEAD", 4) == 0)
+	else if (mlen == 4 && memcmp(line, "HEAD", 4) == 0)
 		r->r_method = HTTP_M_HEAD;
-	else
+	else {
 		r->r_method = HTTP_M_OTHER;
+		connect = mlen == 7 && memcmp(line, "CONNECT", 7) == 0;
+	}
 
 	if (len < sizeof r->r_line_inline)
 		r->r_line = r->r_line_inline;
@@ -267,8 +650,22 @@ http_request_line(struct http_request *r, const char *line, size_t len)
 	memcpy(r->r_line, line, len);
 	r->r_line[len] = '\0';
 
-	/* Find the path: origin-form, absolute-form or asterisk-form. */
+	/*
+	 * Find the path: origin-form, absolute-form, asterisk-form, or
+	 * CONNECT's authority-form (which only CONNECT may use, and
+	 * CONNECT only that: RFC 9112 3.2.3), answered like any other
+	 * method but GET and HEAD.
+	 */
 	off = (size_t)(t - line);
+	if (connect) {
+		if (!http_authority(t, tlen, 1))
+			return (http_fail(r, 400, "CONNECT without host:port "
+			    "target"));
+		r->r_path_off = SIZE_MAX;	/* "/" */
+		r->r_path_len = 1;
+		r->r_state = HTTP_S_HEADERS;
+		return (0);
+	}
 	if (t[0] == '/') {
 		r->r_path_off = off;
 	} else if (tlen == 1 && t[0] == '*') {
@@ -282,11 +679,13 @@ http_request_line(struct http_request *r, const char *line, size_t len)
 			i = 8;
 		else
 			return (http_fail(r, 400, "malformed request target"));
-		if (t[i] == '/' || t[i] == '?' || t[i] == '#')
-			return (http_fail(r, 400, "absolute target without "
-			    "host"));
-		while (i < tlen && t[i] != '/' && t[i] != '?' && t[i] != '#')
-			i++;
+		off += i;
+		for (t += i, tlen -= i, i = 0; i < tlen && t[i] != '/' &&
+		    t[i] != '?'; i++)
+			;
+		if (!http_authority(t, i, 0))
+			return (http_fail(r, 400, "malformed authority in "
+			    "request target"));
 		if (i == tlen || t[i] != '/') {
 			r->r_path_off = SIZE_MAX;	/* "/" */
 			r->r_path_len = 1;
@@ -295,10 +694,9 @@ http_request_line(struct http_request *r, const char *line, size_t len)
 		}
 		r->r_path_off = off + i;
 	}
-	for (i = r->r_path_off; i < off + tlen; i++) {
-		if (r->r_line[i] == '?' || r->r_line[i] == '#')
-			break;
-	}
+	for (i = r->r_path_off; i < len && r->r_line[i] != ' ' &&
+	    r->r_line[i] != '?'; i++)
+		;
 	r->r_path_len = i - r->r_path_off;
 	r->r_state = HTTP_S_HEADERS;
 	return (0);
@@ -365,29 +763,6 @@ http_content_length(struct http_request *r, const char *v, size_t len)
 	return (0);
 }
 
-/*
- * Check the syntax of a field line, field-name ":" OWS field-value OWS,
- * for headers and trailers alike.
- */
-static int
-http_field_check(struct http_request *r, const char *line, size_t len)
-{
-	const char	*p = line, *end = line + len;
-
-	if (IS_OWS(*p))
-		return (http_fail(r, 400, "obsolete line folding"));
-	while (p < end && IS_TCHAR(*p))
-		p++;
-	if (p == line || p == end || *p != ':')
-		return (http_fail(r, 400, "malformed header field"));
-	for (p++; p < end; p++) {
-		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
-			return (http_fail(r, 400, "control character in "
-			    "header value"));
-	}
-	return (0);
-}
-
 /* Transfer-Encoding: note whether chunked is there, and last. */
 static void
 http_transfer_encoding(struct http_request *r, const char *v, size_t len)
@@ -413,15 +788,13 @@ http_transfer_encoding(struct http_request *r, const char *v, size_t len)
 	}
 }
 
-/* A header field: check it, then take what the server cares about. */
+/* A header field, its syntax judged: take what the server cares about. */
 static int
 http_header(struct http_request *r, const char *line, size_t len)
 {
 	const char	*end = line + len, *v, *ve;
 	size_t		 nlen;
 
-	if (http_field_check(r, line, len) == -1)
-		return (-1);
 	nlen = (size_t)((const char *)memchr(line, ':', len) - line);
 	for (v = line + nlen + 1; v < end && IS_OWS(*v); v++)
 		;
@@ -524,41 +897,19 @@ http_if_modified_since(struct http_request *r, const char *v, size_t len)
 	r->r_ims_ok = r->r_nims == 1 && http_parse_date(v, len, &r->r_ims) == 0;
 }
 
-/* chunk-size [ chunk-ext ]: hex digits, then nothing or ";ext". */
+/*
+ * A chunk-size line, judged, its size (in r_body_left) already checked
+ * against what the body may still hold: the chunk's data, or the
+ * trailers after the last chunk.
+ */
 static int
-http_chunk_size(struct http_request *r, const char *line, size_t len)
+http_chunk_size(struct http_request *r)
 {
-	const char	*p = line, *end = line + len;
-	uint64_t	 n = 0;
-	int		 d;
-
-	for (; p < end; p++) {
-		if (*p >= '0' && *p <= '9')
-			d = *p - '0';
-		else if (*p >= 'a' && *p <= 'f')
-			d = *p - 'a' + 10;
-		else if (*p >= 'A' && *p <= 'F')
-			d = *p - 'A' + 10;
-		else
-			break;
-		if (n > (UINT64_MAX >> 4))
-			return (http_fail(r, 413, "request body too large"));
-		n = (n << 4) | (uint64_t)d;
-	}
-	if (p == line)
-		return (http_fail(r, 400, "bad chunk size"));
-	while (p < end && IS_OWS(*p))
-		p++;
-	if (p != end && *p != ';')
-		return (http_fail(r, 400, "bad chunk size"));
-	if (n == 0) {
+	if (r->r_body_left == 0) {
 		r->r_state = HTTP_S_TRAILER;
 		return (0);
 	}
-	if (n > HELLOD_MAX_BODY || r->r_body_total + n > HELLOD_MAX_BODY)
-		return (http_fail(r, 413, "request body too large"));
-	r->r_body_total += n;
-	r->r_body_left = n;
+	r->r_body_total += r->r_body_left;
 	r->r_state = HTTP_S_CHUNK_DATA;
 	return (0);
 }

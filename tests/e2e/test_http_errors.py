@@ -97,6 +97,20 @@ add('empty_header_name', ('GET / HTTP/1.1\r\n' + H + ': bar\r\n\r\n').encode(), 
 add('nul_in_header', ('GET / HTTP/1.1\r\n' + H + 'X-A: a\x00b\r\n\r\n').encode(), 400)
 add('bare_cr_in_header', ('GET / HTTP/1.1\r\n' + H + 'X-A: a\rb\r\n\r\n').encode(), 400)
 add('obs_fold', ('GET / HTTP/1.1\r\n' + H + 'X-A: a\r\n  b\r\n\r\n').encode(), 400)
+# a line ends with CRLF only: a bare LF is the shape of request smuggling
+add('bare_lf_in_head', ('GET / HTTP/1.1\n' + H + '\r\n').encode(), 400)
+add('bare_lf_after_header',
+    ('GET / HTTP/1.1\r\n' + H + 'Dummy: x\nContent-Length: 23\r\n\r\n'
+     'GET /nope HTTP/1.1\r\n\r\n').encode(), 400)
+add('bare_lf_ends_head', ('GET / HTTP/1.1\r\n' + H + '\n').encode(), 400)
+# the target: no fragment, and an absolute-form authority as RFC 3986 says
+add('fragment_in_target', ('GET /#top HTTP/1.1\r\n' + H + '\r\n').encode(), 400)
+add('authority_at_signs', ('GET http://@@ HTTP/1.1\r\n' + H + '\r\n').encode(), 400)
+add('authority_brace', ('GET http://} HTTP/1.1\r\n' + H + '\r\n').encode(), 400)
+add('authority_pipe', ('GET http://| HTTP/1.1\r\n' + H + '\r\n').encode(), 400)
+add('authority_userinfo', ('GET http://user@localhost/ HTTP/1.1\r\n' + H + '\r\n').encode(),
+    400)
+add('connect_without_port', ('CONNECT localhost HTTP/1.1\r\n' + H + '\r\n').encode(), 400)
 # versions
 add('http_2_0', ('GET / HTTP/2.0\r\n' + H + '\r\n').encode(), 505)
 add('http_3_0', ('GET / HTTP/3.0\r\n' + H + '\r\n').encode(), 505)
@@ -117,6 +131,24 @@ add('transfer_encoding_http10',
 add('chunk_data_longer_than_size',
     ('POST / HTTP/1.1\r\n' + H + 'Transfer-Encoding: chunked\r\n\r\n3\r\nabcd\r\n0\r\n\r\n').encode(),
     400)
+add('chunk_extension_without_name',
+    ('POST / HTTP/1.1\r\n' + H + 'Transfer-Encoding: chunked\r\n\r\n2;\r\nab\r\n0\r\n\r\n').encode(),
+    400)
+add('chunk_size_trailing_space',
+    ('POST / HTTP/1.1\r\n' + H + 'Transfer-Encoding: chunked\r\n\r\na \r\n0123456789\r\n'
+     '0\r\n\r\n').encode(), 400)
+add('chunk_extension_unclosed_quote',
+    ('POST / HTTP/1.1\r\n' + H + 'Transfer-Encoding: chunked\r\n\r\n2;a="b\r\nab\r\n'
+     '0\r\n\r\n').encode(), 400)
+add('chunk_line_bare_lf',
+    ('POST / HTTP/1.1\r\n' + H + 'Transfer-Encoding: chunked\r\n\r\n2\nab\r\n0\r\n\r\n').encode(),
+    400)
+add('chunk_data_then_bare_lf',
+    ('POST / HTTP/1.1\r\n' + H + 'Transfer-Encoding: chunked\r\n\r\n5\r\nhell\r\n0\r\n\r\n').encode(),
+    400)
+add('trailer_bare_lf',
+    ('POST / HTTP/1.1\r\n' + H + 'Transfer-Encoding: chunked\r\n\r\n0\r\nX: y\n\r\n').encode(),
+    400)
 add('chunk_size_not_hex',
     ('POST / HTTP/1.1\r\n' + H + 'Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n').encode(),
     400)
@@ -127,6 +159,123 @@ add('chunked_body_too_large',
 add('body_too_large',
     ('POST / HTTP/1.1\r\n' + H + 'Content-Length: %d\r\n\r\n' % (1536 * 1024)).encode()
     + b'x' * (1536 * 1024), 413, background=True)
+
+
+# The first bytes of a TLS ClientHello, as a browser pointed at https:// on
+# this port sends them (record type 0x16, TLS 1.0 record version, a
+# ClientHello of 0xf1 bytes): no CRLF will ever come.
+CLIENT_HELLO = (b'\x16\x03\x01\x00\xf1\x01\x00\x00\xed\x03\x03' + bytes(range(32))
+                + b'\x20' + bytes(range(32, 64)) + b'\x00\x08\x13\x02\x13\x03\x13\x01\x00\xff'
+                + b'\x01\x00')
+# Issue 14: bytes that can never begin a request are answered within 100 ms.
+AT_ONCE_MS = 100
+
+
+def expect_error_at_once(raw_bytes, what):
+    """Send raw_bytes, which never end a line: hellod must answer 400 and close
+    within AT_ONCE_MS (stretched under valgrind), not wait for header_timeout
+    (10 s, then 408)."""
+    s = server()
+    c = ht.Conn(s.port, timeout=5)
+    try:
+        t0 = time.monotonic()
+        c.send(raw_bytes)
+        r = c.read_response('GET', timeout=5)
+        ms = (r.time - t0) * 1000
+        check_eq(r.status, 400, what + ' status')
+        check(ms < ht.slow(AT_ONCE_MS), '%s: 400 after %.1f ms, want < %d ms'
+              % (what, ms, ht.slow(AT_ONCE_MS)))
+        check('close' in r.connection_tokens(), '%s: no Connection: close' % what)
+        got, how = c.wait_closed(5)
+        check(got == b'', '%s: bytes after the 400: %r' % (what, got[:200]))
+    finally:
+        c.close()
+    r = s.http('GET', '/')
+    check_eq(r.status, 200, 'GET / on a new connection after %s' % what)
+
+
+@run.case
+def tls_client_hello_400_at_once():
+    expect_error_at_once(CLIENT_HELLO, 'TLS ClientHello')
+
+
+@run.case
+def nul_bytes_400_at_once():
+    expect_error_at_once(b'\x00\x00\x00\x00', 'NUL bytes')
+
+
+@run.case
+def control_byte_in_target_400_at_once():
+    expect_error_at_once(b'GET /\x01', 'control byte in the target')
+
+
+@run.case
+def bad_version_400_at_once():
+    expect_error_at_once(b'GET / HTTX', 'bad version prefix')
+
+
+@run.case
+def partial_request_waits():
+    # a valid prefix is only unfinished: no answer, the connection stays
+    s = server()
+    with s.conn() as c:
+        c.send(b'GET / HTTP/1.')
+        c.expect_open(0.3)
+        c.send(b'1\r\n' + H.encode() + b'\r\n')
+        ht.check_page(c.read_response(), 200, HELLO)
+
+
+@run.case
+def tls_handshake_logged():
+    # Depends on conn.c logging r_tls (issue 14, section 3): one line a
+    # default log_level shows, naming the client.
+    s = server()
+    mark = len(s.stderr_text())
+    c = ht.Conn(s.port, timeout=5)
+    try:
+        c.send(CLIENT_HELLO)
+        check_eq(c.read_response('GET', timeout=5).status, 400, 'TLS ClientHello status')
+    finally:
+        c.close()
+    check(s.wait_stderr('TLS handshake on a plain HTTP listener', timeout=ht.slow(5), start=mark),
+          'no "TLS handshake on a plain HTTP listener" in the log; stderr:\n%s'
+          % s.stderr_tail())
+    lines = [ln for ln in s.stderr_text()[mark:].splitlines()
+             if 'TLS handshake on a plain HTTP listener' in ln]
+    check_eq(len(lines), 1, 'TLS log lines for one handshake')
+    check('[info]' in lines[0] or '[warn]' in lines[0],
+          'TLS line not at a level shown by default: %r' % lines[0])
+    check('127.0.0.1' in lines[0], 'TLS line does not name the client: %r' % lines[0])
+    # a plain bad request is no TLS handshake
+    mark = len(s.stderr_text())
+    r, c = s.raw(b'\x00\x00')
+    c.close()
+    check_eq(r.status, 400, 'NUL bytes status')
+    r = s.http('GET', '/')          # a round trip: the worker has logged by now
+    check_eq(r.status, 200, 'GET / after the NUL bytes')
+    check('TLS handshake' not in s.stderr_text()[mark:],
+          'NUL bytes logged as a TLS handshake')
+
+
+@run.case
+def connect_405_with_allow():
+    s = server()
+    with s.conn() as c:
+        c.send(b'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n')
+        r = c.read_response()
+        check_eq(r.status, 405, 'CONNECT example.com:443 status')
+        check_eq(r.header('Allow'), 'GET, HEAD', 'CONNECT Allow')
+        check('close' not in r.connection_tokens(), 'CONNECT 405 closed the connection')
+        c.request('GET', '/')
+        ht.check_page(c.read_response(), 200, HELLO)
+
+
+@run.case
+def absolute_form_with_ipv6_authority_ok():
+    s = server()
+    r, c = s.raw(b'GET http://[::1]:7878/ HTTP/1.1\r\nHost: [::1]:7878\r\n\r\n')
+    c.close()
+    ht.check_page(r, 200, HELLO)
 
 
 @run.case

@@ -2,24 +2,27 @@
  * Fuzz harness for the HTTP request parser (server/http.c).
  *
  * The stream (fuzz.h: a header of flags and split points, then the bytes)
- * is parsed twice, as a connection would: requests one after another
- * until the input runs out or a request is bad. Once fed whole, once
- * segment by segment at the fuzzer's split points (or byte by byte), each
- * segment its own evbuffer chain in a heap block of its exact size. Both
- * runs must give the same requests with the same fields, consume the same
- * bytes and end in the same state; every complete request must be sane
- * and every error a 4xx/5xx status the server can send. What a request
- * kept of its preconditions must agree with http_not_modified().
+ * is parsed three times, as a connection would: requests one after
+ * another until the input runs out or a request is bad. Once fed whole,
+ * once segment by segment at the fuzzer's split points, and once byte by
+ * byte, each segment its own evbuffer chain in a heap block of its exact
+ * size. All runs must give the same requests with the same fields (and
+ * the same errors, for the same reason), consume the same bytes and end
+ * in the same state: a request is framed the same however it arrives.
+ * Every complete request must be sane (its request line free of controls
+ * and of a fragment, CONNECT only with host:port) and every error a
+ * 4xx/5xx status the server can send; r_tls is set exactly when the
+ * refused request began with a TLS handshake record's first byte. What a
+ * request kept of its preconditions must agree with http_not_modified().
  *
  * Flags (byte 0): bits 0-1 pick max_header_size (256, 1024, 8192 or
- * 65536 bytes); bit 2 feeds the second run one byte at a time.
+ * 65536 bytes).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz.h"
 
-#define FUZZ_HTTP_BYTEWISE	0x04
 #define FUZZ_HTTP_LONG_AGO	((time_t)INT64_MIN)	/* before any date */
 
 /* What one call of http_parse() that did not ask for more gave. */
@@ -29,6 +32,8 @@ struct fuzz_http_rec {
 	enum http_method	 hr_method;
 	int			 hr_minor;
 	int			 hr_status;
+	const char		*hr_error;	/* r_error: a literal */
+	int			 hr_tls;
 	int			 hr_keepalive;
 	size_t			 hr_head;
 	size_t			 hr_consumed;	/* of the stream, so far */
@@ -46,6 +51,9 @@ struct fuzz_http_rec {
 
 /* One run over the stream. */
 struct fuzz_http_run {
+	const uint8_t		*hr_data;	/* the whole stream */
+	size_t			 hr_start;	/* where this request began */
+	size_t			 hr_fed;	/* bytes given to the parser */
 	struct fuzz_http_rec	*hr_recs;
 	size_t			 hr_nrecs;
 	size_t			 hr_cap;
@@ -123,7 +131,7 @@ static void
 fuzz_http_check_complete(const struct http_request *r, size_t max_head)
 {
 	const char	*path, *sp, *m;
-	size_t		 len, i, mlen;
+	size_t		 len, i, mlen, tlen;
 	enum route_id	 id;
 
 	FUZZ_CHECK(r->r_state == HTTP_S_DONE, "state %d", (int)r->r_state);
@@ -163,6 +171,23 @@ fuzz_http_check_complete(const struct http_request *r, size_t max_head)
 	for (i = 0; i < mlen; i++)
 		FUZZ_CHECK(m[i] > ' ' && m[i] < 0x7f, "method byte %#x",
 		    (unsigned char)m[i]);
+	/* Nothing but visible ASCII and two single spaces; no fragment. */
+	for (i = 0; i < len; i++)
+		FUZZ_CHECK(r->r_line[i] >= ' ' && r->r_line[i] < 0x7f &&
+		    (r->r_line[i] != ' ' || r->r_line[i + 1] != ' '),
+		    "byte %#x at %zu of '%s'", (unsigned char)r->r_line[i], i,
+		    r->r_line);
+	tlen = (size_t)(strrchr(r->r_line, ' ') - sp - 1);
+	FUZZ_CHECK(memchr(sp + 1, '#', tlen) == NULL, "fragment in '%s'",
+	    r->r_line);
+	if (mlen == 7 && memcmp(m, "CONNECT", 7) == 0) {
+		FUZZ_CHECK(r->r_path_off == SIZE_MAX && r->r_method ==
+		    HTTP_M_OTHER, "CONNECT '%s' with a path", r->r_line);
+		FUZZ_CHECK(tlen >= 3 && memchr(sp + 1, ':', tlen) != NULL &&
+		    memchr(sp + 1, '@', tlen) == NULL &&
+		    memchr(sp + 1, '/', tlen) == NULL, "CONNECT target in '%s'",
+		    r->r_line);
+	}
 
 	/* The path: origin-form without query, "/" or "*". */
 	path = http_path(r, &len);
@@ -201,6 +226,27 @@ fuzz_http_check_complete(const struct http_request *r, size_t max_head)
 	fuzz_http_check_cond(r);
 }
 
+/*
+ * A refused request has r_tls set exactly when its first byte, after any
+ * empty lines, is 0x16 (unless the empty lines alone were too long).
+ */
+static void
+fuzz_http_check_tls(const struct fuzz_http_run *run,
+    const struct http_request *r)
+{
+	const uint8_t	*p = run->hr_data + run->hr_start;
+	const uint8_t	*end = run->hr_data + run->hr_fed;
+	int		 tls;
+
+	while (end - p >= 2 && p[0] == '\r' && p[1] == '\n')
+		p += 2;
+	tls = p < end && *p == 0x16;
+	if (r->r_tls)
+		FUZZ_CHECK(tls, "r_tls, first byte %#x", p < end ? *p : 0);
+	else if (r->r_status != 414)
+		FUZZ_CHECK(!tls, "0x16 first, no r_tls (%s)", r->r_error);
+}
+
 /* Note what http_parse() gave, checking it on the way. */
 static void
 fuzz_http_record(struct fuzz_http_run *run, enum http_result res,
@@ -224,7 +270,9 @@ fuzz_http_record(struct fuzz_http_run *run, enum http_result res,
 	rec->hr_status = r->r_status;
 	rec->hr_head = r->r_head;
 	rec->hr_consumed = run->hr_consumed;
+	rec->hr_tls = r->r_tls;
 	if (res == HTTP_ERROR) {
+		rec->hr_error = r->r_error;
 		FUZZ_CHECK(r->r_state == HTTP_S_ERROR, "state %d",
 		    (int)r->r_state);
 		FUZZ_CHECK(r->r_status == 400 || r->r_status == 413 ||
@@ -232,8 +280,12 @@ fuzz_http_record(struct fuzz_http_run *run, enum http_result res,
 		    r->r_status == 505, "error status %d (%s)", r->r_status,
 		    r->r_error != NULL ? r->r_error : "no reason");
 		FUZZ_CHECK(r->r_error != NULL, "error without a reason");
+		FUZZ_CHECK(!r->r_tls || r->r_status == 400, "TLS with %d",
+		    r->r_status);
+		fuzz_http_check_tls(run, r);
 		return;
 	}
+	FUZZ_CHECK(!r->r_tls, "r_tls on a good request");
 	rec->hr_keepalive = http_keepalive(r);
 	rec->hr_clen = r->r_clen;
 	rec->hr_body_total = r->r_body_total;
@@ -266,6 +318,8 @@ fuzz_http_drain(struct fuzz_http_run *run, struct http_request *r,
 		run->hr_consumed += before - evbuffer_get_length(in);
 		switch (res) {
 		case HTTP_NEED_MORE:
+			FUZZ_CHECK(r->r_error == NULL && r->r_tls == 0,
+			    "an error noted, but more wanted");
 			FUZZ_CHECK(r->r_state != HTTP_S_DONE &&
 			    r->r_state != HTTP_S_ERROR, "NEED_MORE in state %d",
 			    (int)r->r_state);
@@ -282,6 +336,7 @@ fuzz_http_drain(struct fuzz_http_run *run, struct http_request *r,
 			    evbuffer_get_length(in) == before,
 			    "COMPLETE not sticky");
 			http_request_reset(r);
+			run->hr_start = run->hr_consumed;
 			break;
 		default:
 			FUZZ_CHECK(0, "result %d", (int)res);
@@ -300,12 +355,14 @@ fuzz_http_run(struct fuzz_http_run *run, const uint8_t *data,
 	int			 bad = 0;
 
 	memset(run, 0, sizeof *run);
+	run->hr_data = data;
 	if ((in = evbuffer_new()) == NULL)
 		abort();
 	http_request_init(&r, max_head);
 	for (i = 0; i < nseg; i++) {
 		fuzz_add_segment(in, data + off, seg[i]);
 		off += seg[i];
+		run->hr_fed = off;
 		if (!bad && fuzz_http_drain(run, &r, in, max_head) == -1)
 			bad = 1;	/* the rest would be dropped */
 	}
@@ -354,7 +411,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_input	 fi;
-	struct fuzz_http_run	 whole, split;
+	struct fuzz_http_run	 whole, split, bytewise;
 	size_t			 max_head, *bytes, i;
 
 	if (fuzz_input(&fi, data, size) == -1)
@@ -362,20 +419,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	max_head = fuzz_http_heads[fi.fi_flags & 3];
 
 	fuzz_http_run(&whole, fi.fi_data, &fi.fi_len, 1, max_head);
-
-	if (fi.fi_flags & FUZZ_HTTP_BYTEWISE) {
-		if ((bytes = calloc(fi.fi_len + 1, sizeof *bytes)) == NULL)
-			abort();
-		for (i = 0; i < fi.fi_len; i++)
-			bytes[i] = 1;
-		fuzz_http_run(&split, fi.fi_data, bytes, fi.fi_len, max_head);
-		free(bytes);
-	} else
-		fuzz_http_run(&split, fi.fi_data, fi.fi_seg, fi.fi_nseg,
-		    max_head);
+	fuzz_http_run(&split, fi.fi_data, fi.fi_seg, fi.fi_nseg, max_head);
 	fuzz_http_compare(&whole, &split);
+
+	if ((bytes = calloc(fi.fi_len + 1, sizeof *bytes)) == NULL)
+		abort();
+	for (i = 0; i < fi.fi_len; i++)
+		bytes[i] = 1;
+	fuzz_http_run(&bytewise, fi.fi_data, bytes, fi.fi_len, max_head);
+	free(bytes);
+	fuzz_http_compare(&whole, &bytewise);
 
 	free(whole.hr_recs);
 	free(split.hr_recs);
+	free(bytewise.hr_recs);
 	return (0);
 }

@@ -68,11 +68,7 @@ static const struct http_case cases[] = {
 	    "/a/b/../c%20d", 1),
 	OK("GET / HTTP/1.0\r\n\r\n", G, 0, "/", 0),
 	OK("HEAD / HTTP/1.0\r\n\r\n", H, 0, "/", 0),
-	OK("GET / HTTP/1.1\nHost: a\n\n", G, 1, "/", 1),
-	OK("GET / HTTP/1.1\r\nHost: a\n\r\n", G, 1, "/", 1),
-	OK("GET / HTTP/1.0\n\n", G, 0, "/", 0),
 	OK("\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", G, 1, "/", 1),
-	OK("\n\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", G, 1, "/", 1),
 	OK("GET / HTTP/1.2\r\nHost: a\r\n\r\n", G, 1, "/", 1),
 	OK("GET / HTTP/1.9\r\nHost: a\r\n\r\n", G, 1, "/", 1),
 	/* Absolute form. */
@@ -85,6 +81,27 @@ static const struct http_case cases[] = {
 	    1),
 	OK("GET https://h/s HTTP/1.1\r\nHost: h\r\n\r\n", G, 1, "/s", 1),
 	OK("GET http://h/sleep?x=1 HTTP/1.0\r\n\r\n", G, 0, "/sleep", 0),
+	/* The authority: RFC 3986 3.2.2-3.2.3. */
+	OK("GET http://h?q HTTP/1.1\r\nHost: h\r\n\r\n", G, 1, "/", 1),
+	OK("GET http://h:/a HTTP/1.1\r\nHost: h\r\n\r\n", G, 1, "/a", 1),
+	OK("GET http://1.2.3.4:80/a HTTP/1.1\r\nHost: h\r\n\r\n", G, 1,
+	    "/a", 1),
+	OK("GET http://[::1]:8080/x HTTP/1.1\r\nHost: h\r\n\r\n", G, 1,
+	    "/x", 1),
+	OK("GET http://[2001:db8::7]/ HTTP/1.1\r\nHost: h\r\n\r\n", G, 1,
+	    "/", 1),
+	OK("GET http://[::ffff:1.2.3.4] HTTP/1.1\r\nHost: h\r\n\r\n", G, 1,
+	    "/", 1),
+	OK("GET http://[v7.a:b]/y HTTP/1.1\r\nHost: h\r\n\r\n", G, 1, "/y",
+	    1),
+	OK("GET http://h%41b/ HTTP/1.1\r\nHost: h\r\n\r\n", G, 1, "/", 1),
+	OK("GET http://a.b-c_d~!$&'()*+,;=/z HTTP/1.1\r\nHost: h\r\n\r\n",
+	    G, 1, "/z", 1),
+	/* CONNECT: authority-form, answered 405 like any other method. */
+	OK("CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n", O, 1, "/", 1),
+	OK("CONNECT [::1]:1 HTTP/1.1\r\nHost: [::1]:1\r\n\r\n", O, 1, "/",
+	    1),
+	OK("CONNECT 127.0.0.1:65535 HTTP/1.0\r\n\r\n", O, 0, "/", 0),
 	/* Other methods. */
 	OK("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", O, 1, NULL, 1),
 	OK("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc", O, 1,
@@ -133,6 +150,16 @@ static const struct http_case cases[] = {
 	OK(TE "5\r\nhello\r\n0\r\n\r\n", O, 1, "/", 1),
 	OK(TE "0\r\n\r\n", O, 1, "/", 1),
 	OK(TE "5;foo=bar\r\nhello\r\n0;x\r\n\r\n", O, 1, "/", 1),
+	/* chunk-ext (RFC 9112 7.1.1): BWS ";" BWS name [BWS "=" BWS val] */
+	OK(TE "5;a\r\nhello\r\n0\r\n\r\n", O, 1, "/", 1),
+	OK(TE "5 ;a\r\nhello\r\n0\r\n\r\n", O, 1, "/", 1),
+	OK(TE "5\t;a=b\r\nhello\r\n0\r\n\r\n", O, 1, "/", 1),
+	OK(TE "5; a = b ;c\r\nhello\r\n0\r\n\r\n", O, 1, "/", 1),
+	OK(TE "5;a=b;c;d=\"\"\r\nhello\r\n0\r\n\r\n", O, 1, "/", 1),
+	OK(TE "5;a=\"b c\\\"d\t\x80\"\r\nhello\r\n0\r\n\r\n", O, 1, "/",
+	    1),
+	OK(TE "5;a=\"x\" ;b\r\nhello\r\n0;z=\";\"\r\n\r\n", O, 1, "/",
+	    1),
 	OK(TE "a\r\n0123456789\r\nA\r\n0123456789\r\n0\r\n\r\n", O, 1, "/",
 	    1),
 	OK(TE "0000a\r\n0123456789\r\n00\r\n\r\n", O, 1, "/", 1),
@@ -151,6 +178,13 @@ static const struct http_case cases[] = {
 	MORE(TE "5\r\nhello\r\n"),
 	MORE(TE "5\r\nhello\r\n0\r\n"),
 	MORE(TE "5\r\nhello\r\n0\r\nX: y\r\n"),
+	MORE(TE "5 "),
+	MORE(TE "5;"),
+	MORE(TE "5; a "),
+	MORE(TE "5;a=\"b"),
+	MORE(TE "5;a=\"\\"),
+	MORE(TE "5;a=\"b\""),
+	MORE(TE "5;a=b\r"),
 	/* Something left over. */
 	OK_LEFT("GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /b", G, 1, "/", 1, 6),
 	OK_LEFT("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabcGET",
@@ -160,9 +194,26 @@ static const struct http_case cases[] = {
 
 	/* Incomplete. */
 	MORE(""),
+	MORE("\r"),
 	MORE("\r\n"),
-	MORE("\n\r\n"),
+	MORE("\r\n\r\n"),
 	MORE("G"),
+	MORE("GE"),
+	MORE("GET"),
+	MORE("GET "),
+	MORE("GET /"),
+	MORE("GET /a HT"),
+	MORE("GET / HTTP/1."),
+	MORE("GET / HTTP/1.1"),
+	MORE("GET / HTTP/2.0"),
+	MORE("GET / HTTP/1.1\r\nX"),
+	MORE("GET / HTTP/1.1\r\nX:"),
+	MORE("GET / HTTP/1.1\r\nX: a\t\x80"),
+	MORE("GET http://h"),
+	MORE("GET http://@@"),
+	MORE("OPTIONS *"),
+	MORE("CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n"),
+	MORE("X!#$%&'*+-.^_`|~9 /"),
 	MORE("GET / HT"),
 	MORE("GET / HTTP/1.1\r"),
 	MORE("GET / HTTP/1.1\r\n"),
@@ -184,6 +235,27 @@ static const struct http_case cases[] = {
 	BAD("GET / HTTP/1.1\r\nHost: a\r\n\r\r\n", 400),
 	BAD("GET / HTTP/1.1\r\nHost: a\r\n\rX\r\n\r\n", 400),
 	BAD("\rGET / HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	BAD("\r\rGET / HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	/* Bare LF: a line ends with CRLF only (RFC 9112 2.2, strictly). */
+	BAD("GET / HTTP/1.1\nHost: a\n\n", 400),
+	BAD("GET / HTTP/1.1\nHost: a\r\n\r\n", 400),
+	BAD("GET / HTTP/1.1\r\nHost: a\n\r\n", 400),
+	BAD("GET / HTTP/1.1\r\nHost: a\r\n\n", 400),
+	BAD("GET / HTTP/1.0\n\n", 400),
+	BAD("\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	BAD("\r\n\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	BAD("\n\r\n", 400),
+	BAD("GET /a\nb HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	BAD("GET\n", 400),
+	BAD("GET / HTTP/1.1\r\nHost: x\r\nDummy: x\nContent-Length: 23\r\n"
+	    "\r\nGET / HTTP/1.1\r\nDummy: GET /admin HTTP/1.1\r\nHost: x\r\n"
+	    "\r\n", 400),
+	/* TLS, SSH and other protocols' first bytes. */
+	BAD("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 400),
+	BAD("\x16", 400),
+	BAD("\x80\x2e\x01\x00\x02", 400),
+	BAD("SSH-2.0-OpenSSH_9.2\r\n", 400),
+	BAD("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505),
 	/* NUL. */
 	BAD("GET /\0 HTTP/1.1\r\nHost: a\r\n\r\n", 400),
 	BAD("GET /a\0b HTTP/1.1\r\nHost: a\r\n\r\n", 400),
@@ -192,6 +264,9 @@ static const struct http_case cases[] = {
 	BAD("GET / HTTP/1.1\r\nX\0: a\r\nHost: a\r\n\r\n", 400),
 	BAD("GET / HTTP/1.1\r\nHost: a\r\n\0\r\n", 400),
 	BAD("\0GET / HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	BAD("\0", 400),
+	BAD("\0\0\0\0", 400),
+	BAD("G\0", 400),
 	/* Request line. */
 	BAD("GET  / HTTP/1.1\r\nHost: a\r\n\r\n", 400),
 	BAD("GET /  HTTP/1.1\r\nHost: a\r\n\r\n", 400),
@@ -211,6 +286,59 @@ static const struct http_case cases[] = {
 	BAD("GET * HTTP/1.1\r\nHost: a\r\n\r\n", 400),
 	BAD("HEAD * HTTP/1.1\r\nHost: a\r\n\r\n", 400),
 	BAD("GET /a b HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	BAD("GET /\x01", 400),
+	BAD("GET /a\x7f", 400),
+	BAD("GET /\x80", 400),
+	BAD("GET /\xff HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	BAD("GET /\t", 400),
+	/* A fragment is never sent (RFC 9112 3.2). */
+	BAD("GET /a#b HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	BAD("GET /# HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	BAD("GET /?q#f HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	BAD("GET http://h/#f HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	BAD("GET #", 400),
+	/* The authority of an absolute-form target. */
+	BAD("GET http://@@ HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	BAD("GET http://} HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	BAD("GET http://| HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	BAD("GET http://u@h/ HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	BAD("GET http://u:p@h/ HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	BAD("GET http:/// HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	BAD("GET http://?q HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	BAD("GET http://:80/ HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	BAD("GET http://h:x/ HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	BAD("GET http://h:80:80/ HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	BAD("GET http://h%zz/ HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	BAD("GET http://h%4/ HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	BAD("GET http://h{}/ HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	BAD("GET http://h\"/ HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	BAD("GET http://[::1/ HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	BAD("GET http://[zz]/ HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	BAD("GET http://[]/ HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	BAD("GET http://[::1]x/ HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	BAD("GET http://[1:2:3:4:5:6:7:8:9]/ HTTP/1.1\r\nHost: a\r\n\r\n",
+	    400),
+	BAD("GET http://[v1]/ HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	BAD("GET http://[v.a]/ HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	BAD("GET http://[v1.]/ HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	BAD("GET http://[v1./]/ HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	/* CONNECT needs host:port; nothing else may use that form. */
+	BAD("CONNECT h HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+	BAD("CONNECT h: HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+	BAD("CONNECT h:0 HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+	BAD("CONNECT h:65536 HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+	BAD("CONNECT h:99999999999999999999 HTTP/1.1\r\nHost: h\r\n\r\n",
+	    400),
+	BAD("CONNECT h:4x3 HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+	BAD("CONNECT :443 HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+	BAD("CONNECT u@h:443 HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+	BAD("CONNECT h:443/ HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+	BAD("CONNECT / HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+	BAD("CONNECT http://h/ HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+	BAD("CONNECT * HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+	BAD("connect h:443 HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+	BAD("GET h:443 HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+	BAD("OPTIONS h:443 HTTP/1.1\r\nHost: h\r\n\r\n", 400),
 	/* Version. */
 	BAD("GET / HTTX/1.1\r\nHost: a\r\n\r\n", 400),
 	BAD("GET / HTTP/1\r\nHost: a\r\n\r\n", 400),
@@ -237,6 +365,12 @@ static const struct http_case cases[] = {
 	BAD("GET / HTTP/1.1\r\nHost: a\r\nX: a\x7f" "b\r\n\r\n", 400),
 	BAD("GET / HTTP/1.1\r\nHost: a\r\nX: \x1b[31m\r\n\r\n", 400),
 	BAD("GET / HTTP/1.1\r\nHost: a\x0b\r\n\r\n", 400),
+	BAD("GET / HTTP/1.1\r\nHost: a\r\nX: \x01", 400),
+	BAD("GET / HTTP/1.1\r\nHo st", 400),
+	BAD("GET / HTTP/1.1\r\nHost: a\r\n ", 400),
+	BAD("GET / HTTP/1.1\r\nHost: a\r\n\t", 400),
+	BAD("GET / HTTP/1.1\r\n:", 400),
+	BAD("GET / HTTP/1.1\r\nX\x80", 400),
 	/* Content-Length and Transfer-Encoding. */
 	BAD("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: abc\r\n\r\n", 400),
 	BAD("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", 400),
@@ -277,7 +411,52 @@ static const struct http_case cases[] = {
 	BAD(TE "-5\r\nhello\r\n0\r\n\r\n", 400),
 	BAD(TE "5x\r\nhello\r\n0\r\n\r\n", 400),
 	BAD(TE "100001\r\n", 413),
-	BAD(TE "ffffffffffffffffffff\r\n", 0),
+	BAD(TE "100001", 413),
+	BAD(TE "00000100001", 413),
+	BAD(TE "ffffffffffffffffffff\r\n", 413),
+	BAD(TE "\r", 400),
+	BAD(TE " 5\r\nhello\r\n0\r\n\r\n", 400),
+	BAD(TE "0x5\r\nhello\r\n0\r\n\r\n", 400),
+	/* Chunk extensions. */
+	BAD(TE "2;\r\nab\r\n0\r\n\r\n", 400),
+	BAD(TE "2;\r", 400),
+	BAD(TE "a \r\n0123456789\r\n0\r\n\r\n", 400),
+	BAD(TE "a \r", 400),
+	BAD(TE "a\t\r\n0123456789\r\n0\r\n\r\n", 400),
+	BAD(TE "0 \r\n\r\n", 400),
+	BAD(TE "2;a=\"b\r\nab\r\n0\r\n\r\n", 400),
+	BAD(TE "2;a=\"b\r", 400),
+	BAD(TE "2;a=\"b\\\r", 400),
+	BAD(TE "2;=b\r\nab\r\n0\r\n\r\n", 400),
+	BAD(TE "2;a=\r\nab\r\n0\r\n\r\n", 400),
+	BAD(TE "2;a b\r\nab\r\n0\r\n\r\n", 400),
+	BAD(TE "2;a \r\nab\r\n0\r\n\r\n", 400),
+	BAD(TE "2;a=b c\r\nab\r\n0\r\n\r\n", 400),
+	BAD(TE "2;a=b \r\nab\r\n0\r\n\r\n", 400),
+	BAD(TE "2;a=\"b\"c\r\nab\r\n0\r\n\r\n", 400),
+	BAD(TE "2;a=\"\x01\"\r\nab\r\n0\r\n\r\n", 400),
+	BAD(TE "2;a=\"\\\x01\"\r\nab\r\n0\r\n\r\n", 400),
+	BAD(TE "2;a=\"\x7f\"\r\nab\r\n0\r\n\r\n", 400),
+	BAD(TE "2;a=b=c\r\nab\r\n0\r\n\r\n", 400),
+	BAD(TE "2;a(\r\nab\r\n0\r\n\r\n", 400),
+	BAD(TE "2;a=(\r\nab\r\n0\r\n\r\n", 400),
+	BAD(TE "2;;a\r\nab\r\n0\r\n\r\n", 400),
+	BAD(TE "2a;\x00\r\n", 400),
+	/* Bare LF and bare CR in chunk lines, after data and in trailers. */
+	BAD(TE "2\nab\r\n0\r\n\r\n", 400),
+	BAD(TE "2;a=b\nab\r\n0\r\n\r\n", 400),
+	BAD(TE "2\r\nab\n0\r\n\r\n", 400),
+	BAD(TE "5\r\nhell\r\n0\r\n\r\n", 400),
+	BAD(TE "2\r\nab\r\r\n0\r\n\r\n", 400),
+	BAD(TE "2\rab\r\n0\r\n\r\n", 400),
+	BAD(TE "0\n\r\n", 400),
+	BAD(TE "0\r\n\n", 400),
+	BAD(TE "0\r\nX: y\n\r\n", 400),
+	BAD(TE "0\r\nX: y\r\n\n", 400),
+	BAD(TE "0\r\nX: y\rz\r\n\r\n", 400),
+	BAD(TE "0\r\n X: y\r\n\r\n", 400),
+	BAD(TE "0\r\nX : y\r\n\r\n", 400),
+	BAD(TE "0\r\nX: \x01\r\n\r\n", 400),
 	BAD("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1048577\r\n\r\n",
 	    413),
 	BAD("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4294967296\r\n\r\n",
@@ -476,6 +655,8 @@ END_TEST
 struct outcome {
 	enum http_result	 res;
 	int			 status;
+	const char		*error;
+	int			 tls;
 	enum http_method	 method;
 	int			 minor;
 	int			 keepalive;
@@ -499,8 +680,11 @@ outcome_fill(struct outcome *o, const struct http_request *req,
 
 	memset(o, 0, sizeof *o);
 	o->res = res;
-	if (res == HTTP_ERROR)
+	if (res == HTTP_ERROR) {
 		o->status = req->r_status;
+		o->error = req->r_error;
+		o->tls = req->r_tls;
+	}
 	if (res != HTTP_COMPLETE)
 		return;
 	o->method = req->r_method;
@@ -545,9 +729,12 @@ compare_modes(const char *in, size_t len, size_t max_head, unsigned int n)
 	http_request_clear(&req);
 	evbuffer_free(buf);
 
-	ck_assert_msg(a.res == b.res && a.status == b.status,
-	    "mutation %u \"%s\" (max %zu): block %d/%d, bytes %d/%d", n,
-	    escape(in, len), max_head, a.res, a.status, b.res, b.status);
+	ck_assert_msg(a.res == b.res && a.status == b.status &&
+	    a.error == b.error && a.tls == b.tls,
+	    "mutation %u \"%s\" (max %zu): block %d/%d/%s, bytes %d/%d/%s", n,
+	    escape(in, len), max_head, a.res, a.status,
+	    a.error == NULL ? "" : a.error, b.res, b.status,
+	    b.error == NULL ? "" : b.error);
 	ck_assert_msg(memcmp(&a, &b, sizeof a) == 0,
 	    "mutation %u \"%s\": block and bytes disagree (method %d/%d "
 	    "minor %d/%d keepalive %d/%d consumed %zu/%zu head %zu/%zu path "
@@ -575,12 +762,15 @@ START_TEST(test_bytes_vs_block_mutations)
 		    "\r\n",
 		"POST /p HTTP/1.0\r\nContent-Length: 3\r\nConnection: "
 		    "keep-alive\r\n\r\nabcGET",
-		"\r\nHEAD http://h:1/a?b HTTP/1.1\nHost: h\nX: y\n\n",
+		"\r\nHEAD http://h:1/a?b HTTP/1.1\r\nHost: h\r\nX: y\r\n"
+		    "\r\n",
 		TE "5;e\r\nhello\r\n0\r\nT: v\r\n\r\n",
+		TE "5 ; e = \"q\\\"\" ;f=g\r\nhello\r\n0\r\n\r\n",
+		"CONNECT [::1]:443 HTTP/1.1\r\nHost: a\r\n\r\n",
 		"OPTIONS * HTTP/1.1\r\nHost: a\r\nContent-Length: 1, 1\r\n"
 		    "\r\nz",
 	};
-	static const char	 alphabet[] = " \r\n\0:\t,;a0/1.?*\x7f\x80H";
+	static const char	 alphabet[] = " \r\n\0:\t,;a0/1.?*\x7f\x80H#@[]=\"\\\x16";
 	char			 in[512];
 	size_t			 len, pos;
 	uint32_t		 state = 20261121;
@@ -632,7 +822,7 @@ START_TEST(test_split_everywhere)
 	static const char	 in[] = "\r\nPOST /sleep?q HTTP/1.1\r\n"
 	    "Host: example\r\nConnection: close\r\nContent-Length: 7\r\n"
 	    "X-Long: " "0123456789012345678901234567890123456789"
-	    "0123456789012345678901234567890123456789\n\r\nbodybodGET";
+	    "0123456789012345678901234567890123456789\r\n\r\nbodybodGET";
 	struct http_request	 req;
 	struct evbuffer		*buf;
 	enum http_result	 res;
@@ -676,7 +866,7 @@ START_TEST(test_request_line)
 	struct http_request	 req;
 	struct evbuffer		*buf;
 	static const char	 in[] = "GET /sleep?x=1 HTTP/1.1\r\nHost: a\r\n"
-	    "\r\nHEAD http://h/a?b HTTP/1.0\n\n";
+	    "\r\nHEAD http://h/a?b HTTP/1.0\r\n\r\n";
 
 	ck_assert_ptr_nonnull(buf = evbuffer_new());
 	http_request_init(&req, MAX_HEAD);
@@ -1211,32 +1401,39 @@ limit_check(const char *in, size_t max_head, enum http_result res,
 	return (fed);
 }
 
-/* A head of exactly max_head bytes is accepted; one byte more is 431. */
+/*
+ * A head of exactly max_head bytes is accepted; one byte more is 431.
+ * The same heads with bare LF line ends are 400, whatever their size.
+ */
 START_TEST(test_limit_head)
 {
 	static const char *const eols[] = { "\r\n", "\n" };
 	static const size_t	 maxes[] = { SMALL_HEAD, 256, 1000 };
+	enum http_result	 ok;
 	char			*s;
 	size_t			 e, m, max;
+	int			 big;
 
 	for (m = 0; m < sizeof maxes / sizeof maxes[0]; m++) {
 		max = maxes[m];
 		for (e = 0; e < 2; e++) {
+			ok = e == 0 ? HTTP_COMPLETE : HTTP_ERROR;
+			big = e == 0 ? 431 : 400;
 			s = head10(max, eols[e]);
-			limit_check(s, max, HTTP_COMPLETE, 0);
+			limit_check(s, max, ok, 400);
 			free(s);
 			s = head10(max + 1, eols[e]);
-			limit_check(s, max, HTTP_ERROR, 431);
+			limit_check(s, max, HTTP_ERROR, big);
 			free(s);
 
 			s = head11(max, eols[e]);
-			limit_check(s, max, HTTP_COMPLETE, 0);
+			limit_check(s, max, ok, 400);
 			free(s);
 			s = head11(max + 1, eols[e]);
-			limit_check(s, max, HTTP_ERROR, 431);
+			limit_check(s, max, HTTP_ERROR, big);
 			free(s);
 			s = head11(max + 100, eols[e]);
-			limit_check(s, max, HTTP_ERROR, 431);
+			limit_check(s, max, HTTP_ERROR, big);
 			free(s);
 		}
 	}
@@ -1411,6 +1608,204 @@ START_TEST(test_limit_large)
 	s = head11(MAX_HEAD + 1, "\r\n");
 	limit_check(s, MAX_HEAD, HTTP_ERROR, 431);
 	free(s);
+}
+END_TEST
+
+/* --- bad bytes answered at once --- */
+
+/*
+ * Inputs whose last byte, and no byte before it, makes them bad: the
+ * parser must say so at that byte, fed byte by byte or in one block,
+ * without waiting for a line's end.
+ */
+static const struct {
+	const char	*in;
+	size_t		 len;
+	int		 status;
+} at_once[] = {
+#define AT_ONCE(in, status)	{ in, sizeof(in) - 1, status }
+	AT_ONCE("\x16", 400),			/* TLS handshake record */
+	AT_ONCE("\0", 400),
+	AT_ONCE("\r\n\0", 400),
+	AT_ONCE("\x80", 400),
+	AT_ONCE(" ", 400),
+	AT_ONCE("\n", 400),
+	AT_ONCE("\r\r", 400),
+	AT_ONCE("\r\n\n", 400),
+	AT_ONCE("G\0", 400),
+	AT_ONCE("GE@", 400),
+	AT_ONCE("GET\t", 400),
+	AT_ONCE("GET\r", 400),
+	AT_ONCE("GET  ", 400),
+	AT_ONCE("GET /\x01", 400),
+	AT_ONCE("GET /a\x7f", 400),
+	AT_ONCE("GET /\xc3", 400),
+	AT_ONCE("GET /\r", 400),
+	AT_ONCE("GET /a#", 400),
+	AT_ONCE("GET / X", 400),
+	AT_ONCE("GET / h", 400),
+	AT_ONCE("GET / HTTP/x", 400),
+	AT_ONCE("GET / HTTP/1,", 400),
+	AT_ONCE("GET / HTTP/1.x", 400),
+	AT_ONCE("GET / HTTP/1.1x", 400),
+	AT_ONCE("GET / HTTP/1.1 ", 400),
+	AT_ONCE("GET / HTTP/1.1\n", 400),
+	AT_ONCE("GET / HTTP/1.1\r\r", 400),
+	AT_ONCE("GET / HTTP/1.1\r\n ", 400),
+	AT_ONCE("GET / HTTP/1.1\r\n\n", 400),
+	AT_ONCE("GET / HTTP/1.1\r\nHo ", 400),
+	AT_ONCE("GET / HTTP/1.1\r\nHost\0", 400),
+	AT_ONCE("GET / HTTP/1.1\r\nHost: a\n", 400),
+	AT_ONCE("GET / HTTP/1.1\r\nHost: a\0", 400),
+	AT_ONCE("GET / HTTP/1.1\r\nHost: a\x1b", 400),
+	AT_ONCE("GET / HTTP/1.1\r\nHost: a\rb", 400),
+	AT_ONCE("GET / HTTP/1.1\r\nHost: a\r\n\r\r", 400),
+	AT_ONCE(TE "\r", 400),
+	AT_ONCE(TE "g", 400),
+	AT_ONCE(TE "5\n", 400),
+	AT_ONCE(TE "a \r", 400),
+	AT_ONCE(TE "2;\r", 400),
+	AT_ONCE(TE "2;a=\"b\r", 400),
+	AT_ONCE(TE "2;a b", 400),
+	AT_ONCE(TE "100001", 413),
+	AT_ONCE(TE "5\r\nhelloX", 400),
+	AT_ONCE(TE "5\r\nhello\n", 400),
+	AT_ONCE(TE "5\r\nhello\r\r", 400),
+	AT_ONCE(TE "0\r\nX: y\n", 400),
+	AT_ONCE(TE "0\r\n\n", 400),
+#undef AT_ONCE
+};
+
+START_TEST(test_at_once)
+{
+	struct http_request	 req;
+	struct evbuffer		*buf;
+	const char		*in = at_once[_i].in, *esc;
+	size_t			 len = at_once[_i].len, fed;
+
+	esc = escape(in, len);
+	ck_assert_ptr_nonnull(buf = evbuffer_new());
+	http_request_init(&req, MAX_HEAD);
+	ck_assert_int_eq(feed_bytes(&req, buf, in, len, &fed), HTTP_ERROR);
+	ck_assert_msg(fed == len, "\"%s\": error after %zu of %zu bytes", esc,
+	    fed, len);
+	ck_assert_msg(req.r_status == at_once[_i].status, "\"%s\": status %d, "
+	    "want %d", esc, req.r_status, at_once[_i].status);
+	http_request_clear(&req);
+	evbuffer_drain(buf, evbuffer_get_length(buf));
+
+	/* One byte short, it is only unfinished. */
+	http_request_init(&req, MAX_HEAD);
+	evbuffer_add(buf, in, len - 1);
+	ck_assert_msg(http_parse(&req, buf) == HTTP_NEED_MORE, "\"%s\" less "
+	    "its last byte: %d %s", esc, req.r_status,
+	    req.r_error == NULL ? "" : req.r_error);
+	evbuffer_add(buf, in + len - 1, 1);
+	ck_assert_int_eq(http_parse(&req, buf), HTTP_ERROR);
+	ck_assert_int_eq(req.r_status, at_once[_i].status);
+	http_request_clear(&req);
+	evbuffer_free(buf);
+}
+END_TEST
+
+/*
+ * A TLS handshake is told apart from other bad first bytes, for the log:
+ * a ClientHello, whole or its first byte, sets r_tls; nothing else does.
+ */
+START_TEST(test_tls)
+{
+	static const char	 hello[] = "\x16\x03\x01\x00\xf1\x01\x00\x00"
+	    "\xed\x03\x03\x5c\x1a";
+	static const char *const other[] = { "\0", "\x15\x03\x01", "\x17",
+	    "\x80\x2e\x01", "GET / HTTP/1.1\r\n\x16" };
+	struct http_request	 req;
+	struct evbuffer		*buf;
+	size_t			 i, fed;
+
+	ck_assert_ptr_nonnull(buf = evbuffer_new());
+	http_request_init(&req, MAX_HEAD);
+	evbuffer_add(buf, hello, sizeof hello - 1);
+	ck_assert_int_eq(http_parse(&req, buf), HTTP_ERROR);
+	ck_assert_int_eq(req.r_status, 400);
+	ck_assert_int_eq(req.r_tls, 1);
+	ck_assert_ptr_nonnull(req.r_error);
+	ck_assert_ptr_nonnull(strstr(req.r_error, "TLS handshake"));
+	http_request_clear(&req);
+	evbuffer_drain(buf, evbuffer_get_length(buf));
+
+	http_request_init(&req, MAX_HEAD);
+	ck_assert_int_eq(feed_bytes(&req, buf, hello, sizeof hello - 1, &fed),
+	    HTTP_ERROR);
+	ck_assert_uint_eq(fed, 1);
+	ck_assert_int_eq(req.r_tls, 1);
+	http_request_clear(&req);
+	evbuffer_drain(buf, evbuffer_get_length(buf));
+
+	/* A TLS record after an empty line still starts the request. */
+	http_request_init(&req, MAX_HEAD);
+	evbuffer_add(buf, "\r\n\x16\x03", 4);
+	ck_assert_int_eq(http_parse(&req, buf), HTTP_ERROR);
+	ck_assert_int_eq(req.r_tls, 1);
+	http_request_clear(&req);
+	evbuffer_drain(buf, evbuffer_get_length(buf));
+
+	for (i = 0; i < sizeof other / sizeof other[0]; i++) {
+		http_request_init(&req, MAX_HEAD);
+		evbuffer_add(buf, other[i], strlen(other[i]) +
+		    (other[i][0] == '\0'));
+		ck_assert_int_eq(http_parse(&req, buf), HTTP_ERROR);
+		ck_assert_int_eq(req.r_status, 400);
+		ck_assert_msg(req.r_tls == 0, "\"%s\" taken for TLS",
+		    escape(other[i], strlen(other[i])));
+		ck_assert_ptr_null(strstr(req.r_error, "TLS"));
+		http_request_clear(&req);
+		evbuffer_drain(buf, evbuffer_get_length(buf));
+	}
+
+	/* A good request leaves it clear. */
+	http_request_init(&req, MAX_HEAD);
+	evbuffer_add(buf, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", 27);
+	ck_assert_int_eq(http_parse(&req, buf), HTTP_COMPLETE);
+	ck_assert_int_eq(req.r_tls, 0);
+	http_request_clear(&req);
+	evbuffer_free(buf);
+}
+END_TEST
+
+/*
+ * CONNECT with a well-formed authority is parsed, and routed like any
+ * method but GET and HEAD: 405, with Allow.
+ */
+START_TEST(test_connect)
+{
+	static const char *const in[] = {
+		"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n"
+		    "\r\n",
+		"CONNECT [2001:db8::1]:8443 HTTP/1.1\r\nHost: x\r\n\r\n",
+		"CONNECT 10.0.0.1:80 HTTP/1.0\r\n\r\n",
+	};
+	struct http_request	 req;
+	struct evbuffer		*buf;
+	const char		*path;
+	size_t			 i, len;
+	enum route_id		 id;
+
+	ck_assert_ptr_nonnull(buf = evbuffer_new());
+	for (i = 0; i < sizeof in / sizeof in[0]; i++) {
+		http_request_init(&req, MAX_HEAD);
+		evbuffer_add(buf, in[i], strlen(in[i]));
+		ck_assert_msg(http_parse(&req, buf) == HTTP_COMPLETE,
+		    "\"%s\": %d %s", escape(in[i], strlen(in[i])),
+		    req.r_status, req.r_error == NULL ? "" : req.r_error);
+		ck_assert_int_eq(req.r_method, HTTP_M_OTHER);
+		ck_assert_uint_eq(evbuffer_get_length(buf), 0);
+		path = http_path(&req, &len);
+		id = route_match(req.r_method, path, len);
+		ck_assert_int_eq(id, ROUTE_BAD_METHOD);
+		ck_assert_int_eq(route_page(id), PAGE_405);
+		http_request_clear(&req);
+	}
+	evbuffer_free(buf);
 }
 END_TEST
 
@@ -1813,6 +2208,9 @@ http_suite(void)
 	tcase_add_loop_test(tc, test_case_block, 0, NELEM(cases));
 	tcase_add_loop_test(tc, test_case_bytes, 0, NELEM(cases));
 	tcase_add_test(tc, test_split_everywhere);
+	tcase_add_loop_test(tc, test_at_once, 0, NELEM(at_once));
+	tcase_add_test(tc, test_tls);
+	tcase_add_test(tc, test_connect);
 	tcase_add_test(tc, test_bytes_vs_block_mutations);
 	tcase_add_test(tc, test_request_line);
 	tcase_add_test(tc, test_line_lengths);
