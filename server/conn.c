@@ -441,6 +441,9 @@ conn_process(struct conn *c)
 				    "client closed mid-request"));
 			return (0);
 		case HTTP_ERROR:
+			if (c->c_req.r_tls)
+				log_info("%s: TLS handshake on a plain HTTP "
+				    "listener", c->c_addr);
 			conn_error(c, c->c_req.r_status, c->c_req.r_error);
 			return (0);
 		case HTTP_COMPLETE:
