@@ -10,6 +10,7 @@
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -251,43 +252,44 @@ enum http_inm {
  */
 struct http_request {
 	enum http_state	 r_state;
+	enum http_method r_method;
+	int		 r_lex;		/* where in the line (http.c) */
+	int		 r_lex_n;	/* bytes of the version matched */
 	size_t		 r_max_head;	/* max_header_size */
 	size_t		 r_head;	/* bytes of the head consumed */
 	size_t		 r_scan;	/* bytes of the current line judged */
-	int		 r_lex;		/* where in the line (http.c) */
-	int		 r_lex_n;	/* bytes of the version matched */
 	uint64_t	 r_body_left;	/* body bytes still to discard */
+	uint64_t	 r_clen;
+	uint64_t	 r_body_total;	/* chunked body bytes so far */
 
-	enum http_method r_method;
 	int		 r_minor;	/* HTTP/1.r_minor */
+	int		 r_nhost;	/* Host fields seen */
+	int		 r_te_nchunked;	/* times chunked was named */
+	int		 r_status;	/* with HTTP_ERROR */
+	const char	*r_error;	/* why, for the log */
 	char		*r_line;	/* request line, NUL-terminated */
 	char		 r_line_inline[HTTP_LINE_INLINE];
 	size_t		 r_path_off;	/* path (no query) inside r_line */
 	size_t		 r_path_len;
-	int		 r_nhost;	/* Host fields seen */
-	int		 r_conn_close;	/* Connection: close */
-	int		 r_conn_keepalive; /* Connection: keep-alive */
-	int		 r_has_clen;
-	int		 r_has_te;
-	int		 r_te_chunked;	/* chunked is the final coding */
-	int		 r_te_nchunked;	/* times chunked was named */
-	uint64_t	 r_clen;
-	uint64_t	 r_body_total;	/* chunked body bytes so far */
 
 	/* Preconditions, as numbers: no copy of a header is kept. */
 	enum http_inm	 r_inm;
 	int		 r_inm_n;
+	int		 r_nims;	/* If-Modified-Since fields seen */
+
+	/* Flags, a byte each: a sleeping connection keeps its request. */
+	unsigned char	 r_conn_close;	/* Connection: close */
+	unsigned char	 r_conn_keepalive; /* Connection: keep-alive */
+	unsigned char	 r_has_clen;
+	unsigned char	 r_has_te;
+	unsigned char	 r_te_chunked;	/* chunked is the final coding */
+	unsigned char	 r_ims_ok;	/* r_ims holds a valid HTTP-date */
+	unsigned char	 r_tls;		/* with HTTP_ERROR: the request began
+					   like a TLS handshake (0x16) */
+	time_t		 r_ims;
 	uint64_t	 r_inm_tag[HTTP_INM_MAX]; /* http_hash() of each
 						    opaque-tag, quotes
 						    included, W/ dropped */
-	int		 r_nims;	/* If-Modified-Since fields seen */
-	int		 r_ims_ok;	/* r_ims holds a valid HTTP-date */
-	time_t		 r_ims;
-
-	int		 r_status;	/* with HTTP_ERROR */
-	const char	*r_error;	/* why, for the log */
-	int		 r_tls;		/* with HTTP_ERROR: the request began
-					   like a TLS handshake (0x16) */
 };
 
 void		 http_request_init(struct http_request *, size_t);
@@ -502,6 +504,7 @@ void		 listener_format(const struct sockaddr *, socklen_t, char *,
 		     size_t);
 
 /* conn.c */
+#define CONN_ADDR_LEN	(INET6_ADDRSTRLEN + sizeof "[]:65535" - 1)
 enum conn_state {
 	CONN_IDLE_NEW,		/* accepted, no byte yet */
 	CONN_IDLE_KEEPALIVE,	/* between requests, no byte yet */
@@ -517,23 +520,25 @@ struct conn {
 	TAILQ_ENTRY(conn)	 c_idle_entry;	/* while keep-alive idle */
 	struct worker		*c_w;
 	uint64_t		 c_id;
-	evutil_socket_t		 c_fd;		/* c_bev's */
 	struct bufferevent	*c_bev;		/* owned, closes c_fd */
 	struct event		 c_timer;	/* header, idle, sleep, linger */
-	enum conn_state		 c_state;
-	int			 c_idle;	/* on w_idle list */
-	int			 c_close;	/* close after this response */
-	int			 c_eof;		/* client shut its write side */
-	int			 c_linger;	/* lingering close wanted */
-	int			 c_nodelay;	/* TCP_NODELAY set */
-	enum stats_route	 c_route;	/* of the request at hand */
-	enum stats_close	 c_reason;	/* counted when it closes
-						   after a final response */
 	uint64_t		 c_start_us;	/* request start, monotonic */
 	size_t			 c_unsent;	/* queued, not yet counted
 						   as sent */
+	evutil_socket_t		 c_fd;		/* c_bev's */
+	enum conn_state		 c_state;
+	enum stats_route	 c_route;	/* of the request at hand */
+	enum stats_close	 c_reason;	/* counted when it closes
+						   after a final response */
 	struct http_request	 c_req;
-	char			 c_addr[64];	/* peer, for logs */
+
+	/* Flags, a byte each: thousands of connections may sleep. */
+	unsigned char		 c_idle;	/* on w_idle list */
+	unsigned char		 c_close;	/* close after this response */
+	unsigned char		 c_eof;		/* client shut its write side */
+	unsigned char		 c_linger;	/* lingering close wanted */
+	unsigned char		 c_nodelay;	/* TCP_NODELAY set */
+	char			 c_addr[CONN_ADDR_LEN];	/* peer, for logs */
 };
 
 TAILQ_HEAD(conn_list, conn);
