@@ -325,6 +325,32 @@ def full_journal_drops_are_counted_in_metrics():
 
 
 @run.case
+def exit_with_a_stuck_journal():
+    """SIGTERM while the journal reads nothing and entries wait for it:
+    hellod gives them a second, says how many were not sent, and exits 0
+    (no hang on the journal, nothing leaked under the sanitizers)."""
+    if not ht.hellod_has_systemd():
+        return      # no entries without libsystemd (see above)
+    j = FakeJournal()
+    try:
+        with ht.Server(options={'workers': 1}, env=journal_env, journal=j.path) as s:
+            with ht.Conn(s.port) as c:
+                for _ in range(100):
+                    c.send(b'GET / HTTP/1.1\r\nHost: a\r\n\r\n')
+                    check_eq(c.read_response().status, 200, 'GET / status')
+            t0 = time.monotonic()
+            check_eq(s.stop(timeout=10), 0, 'exit status')
+            took = time.monotonic() - t0
+            check(took < ht.slow(5), 'stopping took %.1fs' % took)
+            m = re.search(r'^<4>the journal is not reading: (\d+) access log entries not sent$',
+                          s.stderr_text(), re.M)
+            check(m, 'no warning about unsent entries: %s' % s.stderr_tail())
+            check(0 < int(m.group(1)) <= 100, 'unsent entries: %s' % m.group(1))
+    finally:
+        j.close()
+
+
+@run.case
 def journal_socket_unused_unless_journal():
     """With a journal there but stderr not the journal: the timestamped
     [access] line, no entry."""
