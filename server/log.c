@@ -220,26 +220,23 @@ log_access(const char *fmt, ...)
 
 /*
  * Add the field "NAME=value" to iov[*n], its bytes at buf + *off (of
- * size bytes). A value longer than HELLOD_JOURNAL_VALUE_MAX is cut to
- * that; any bytes are fine (sd_journal_sendv() sends a value holding a
- * newline in the binary form).
+ * size bytes); name is "NAME=", nlen bytes. A value longer than
+ * HELLOD_JOURNAL_VALUE_MAX is cut to that; any bytes are fine
+ * (sd_journal_sendv() sends a value holding a newline in the binary form).
  */
 static void
 log_jfield(struct iovec *iov, size_t *n, char *buf, size_t size,
-    size_t *off, const char *name, const char *v, size_t vlen)
+    size_t *off, const char *name, size_t nlen, const char *v, size_t vlen)
 {
-	size_t	nlen = strlen(name);
-
 	if (vlen > HELLOD_JOURNAL_VALUE_MAX)
 		vlen = HELLOD_JOURNAL_VALUE_MAX;
-	if (nlen + 1 + vlen > size - *off)
+	if (nlen + vlen > size - *off)
 		return;		/* cannot happen: buf has room for all */
 	iov[*n].iov_base = buf + *off;
-	iov[*n].iov_len = nlen + 1 + vlen;
+	iov[*n].iov_len = nlen + vlen;
 	memcpy(buf + *off, name, nlen);
-	buf[*off + nlen] = '=';
-	memcpy(buf + *off + nlen + 1, v, vlen);
-	*off += nlen + 1 + vlen;
+	memcpy(buf + *off + nlen, v, vlen);
+	*off += nlen + vlen;
 	(*n)++;
 }
 
@@ -257,7 +254,8 @@ log_journal_access(const struct log_request *lr, const char *msg)
 	size_t		n = 0, off = 0;
 
 #define LOG_FIELD(name, v, l)						\
-	log_jfield(iov, &n, buf, sizeof buf, &off, (name), (v), (l))
+	log_jfield(iov, &n, buf, sizeof buf, &off, name "=",		\
+	    sizeof name "=" - 1, (v), (l))
 #define LOG_FIELD_STR(name, v)	LOG_FIELD(name, v, strlen(v))
 #define LOG_FIELD_NUM(name, fmt, v) do {				\
 	snprintf(num, sizeof num, fmt, v);				\
