@@ -182,10 +182,9 @@ struct systemd_jentry {
 
 static pthread_once_t	 jq_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t	 jq_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t	 jq_more = PTHREAD_COND_INITIALIZER;	/* queued,
-								   or stop */
-static pthread_cond_t	 jq_idle = PTHREAD_COND_INITIALIZER;	/* all
-								   sent */
+/* jq_more: an entry was queued, or stop; jq_idle: all were sent. */
+static pthread_cond_t	 jq_more = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t	 jq_idle = PTHREAD_COND_INITIALIZER;
 static struct systemd_jentry *jq[HELLOD_JOURNAL_QUEUE];
 static size_t		 jq_head, jq_len;
 static int		 jq_busy;	/* the thread is sending one */
@@ -207,7 +206,8 @@ systemd_journal_fallback(const struct systemd_jentry *e)
 
 	for (i = 0; i < e->je_n; i++) {
 		v = &e->je_iov[i];
-		if (v->iov_len >= 8 && memcmp(v->iov_base, "MESSAGE=", 8) == 0) {
+		if (v->iov_len >= 8 &&
+		    memcmp(v->iov_base, "MESSAGE=", 8) == 0) {
 			log_access("%.*s", (int)(v->iov_len - 8),
 			    (const char *)v->iov_base + 8);
 			return;

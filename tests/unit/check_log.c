@@ -267,7 +267,8 @@ write_file(const char *path, const char *text)
 	int	fd;
 
 	ck_assert_int_ne(fd = open(path, O_WRONLY), -1);
-	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	ck_assert_int_eq(write(fd, text, strlen(text)),
+	    (ssize_t)strlen(text));
 	close(fd);
 }
 
@@ -289,15 +290,17 @@ journal_ns(const char *target)
 		snprintf(map, sizeof map, "0 %u 1\n", (unsigned int)gid);
 		write_file("/proc/self/gid_map", map);
 	}
-	ck_assert_int_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	ck_assert_int_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL),
+	    0);
 	top = stat("/run/systemd", &st) == 0 && S_ISDIR(st.st_mode) ?
 	    "/run/systemd" : "/run";
-	ck_assert_int_eq(mount("check_log", top, "tmpfs", 0, "mode=0755"), 0);
+	ck_assert_int_eq(mount("check_log", top, "tmpfs", 0, "mode=0755"),
+	    0);
 	ck_assert(mkdir("/run/systemd", 0755) == 0 || errno == EEXIST);
 	ck_assert_int_eq(mkdir("/run/systemd/journal", 0755), 0);
 	if (target != NULL)
-		ck_assert_int_eq(symlink(target, "/run/systemd/journal/socket"),
-		    0);
+		ck_assert_int_eq(symlink(target,
+		    "/run/systemd/journal/socket"), 0);
 	return (0);
 }
 
@@ -492,7 +495,8 @@ START_TEST(test_access_journal_no_line)
 {
 	struct log_request	 lr = access_404;
 	struct jfield		 got[16];
-	char			 buf[8192], client[HELLOD_JOURNAL_VALUE_MAX + 100];
+	char			 buf[8192];
+	char			 client[HELLOD_JOURNAL_VALUE_MAX + 100];
 	const struct jfield	*f;
 	ssize_t			 len;
 	int			 fd, n;
