@@ -379,7 +379,7 @@ server_stats(struct server *s, struct stats *sum, struct stats_server *ss)
 	ss->ss_limit_pauses = atomic_load(&s->s_limit_pauses);
 	ss->ss_reloads = s->s_reloads;
 	ss->ss_reload_failures = s->s_reload_failures;
-	ss->ss_journal_dropped = log_journal_dropped();
+	ss->ss_journal_dropped = systemd_journal_dropped();
 }
 
 /*
@@ -519,6 +519,8 @@ server_free(struct server *s)
 	for (k = 0; k < s->s_nworkers; k++)
 		worker_free(&s->s_workers[k]);
 	free(s->s_workers);
+	/* No worker queues access entries any more: send what is left. */
+	systemd_journal_close(HELLOD_JOURNAL_CLOSE_MS);
 	for (i = 0; i < sizeof s->s_sig / sizeof s->s_sig[0]; i++) {
 		if (s->s_sig[i] != NULL)
 			event_free(s->s_sig[i]);

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <netinet/in.h>
 
 #include <pthread.h>
@@ -69,16 +70,15 @@ enum log_level {
 	LOG_LEVEL_DEBUG,
 };
 
-/* Bytes of a journal field value (longer ones are cut); of a datagram. */
+/* Bytes of a journal field value (longer ones are cut). */
 #define HELLOD_JOURNAL_VALUE_MAX	1024
-#define HELLOD_JOURNAL_ENTRY_MAX	4096
-
-/* One field of a journal entry (systemd.io/JOURNAL_NATIVE_PROTOCOL). */
-struct log_field {
-	const char	*lf_name;	/* A-Z, 0-9, _; not starting with _ */
-	const char	*lf_value;	/* any bytes */
-	size_t		 lf_len;
-};
+/*
+ * Access entries waiting for the journal thread (systemd.c); more are
+ * dropped and counted (hellod_journal_dropped_total).
+ */
+#define HELLOD_JOURNAL_QUEUE		256
+/* At exit, how long the journal thread may take to send what is queued. */
+#define HELLOD_JOURNAL_CLOSE_MS		1000
 
 /* One response, for the access log (log_access_request()). */
 struct log_request {
@@ -108,10 +108,6 @@ void		 log_info(const char *, ...) printflike(1, 2);
 void		 log_debug(const char *, ...) printflike(1, 2);
 void		 log_access(const char *, ...) printflike(1, 2);
 void		 log_access_request(const struct log_request *);
-size_t		 log_journal_encode(char *, size_t, const struct log_field *,
-		     size_t);
-uint64_t	 log_journal_dropped(void);
-void		 log_journal_set_socket(const char *);
 void		 log_plain(int, const char *, ...) printflike(2, 3);
 hellod_dead void fatal(const char *, ...) printflike(1, 2);
 hellod_dead void fatalx(const char *, ...) printflike(1, 2);
@@ -550,11 +546,12 @@ void		 conn_reclaim(struct conn *);
 void		 conn_shutdown(struct conn *);
 
 /*
- * systemd.c: the sd_notify and sd_listen_fds protocols, spoken directly.
- * Built only with --with-systemd (the default); without it these are the
- * no-op stubs below (as in
- * odyssey's systemd_notify.h), so that callers need no #ifdef: nothing is
- * sent, no watchdog is asked for and no socket is ever passed.
+ * systemd.c: sd_notify, socket activation and journal entries through
+ * libsystemd. Built only with the systemd integration (configure
+ * --with-systemd, libsystemd found); without it these are the no-op stubs
+ * below, so that callers need no #ifdef: nothing is sent, no watchdog is
+ * asked for, no socket is ever passed and there is no journal to send
+ * entries to.
  */
 #define SYSTEMD_LISTEN_FDS_START	3	/* SD_LISTEN_FDS_START */
 
@@ -566,6 +563,10 @@ void		 systemd_notify_watchdog(void);
 int		 systemd_watchdog_usec(uint64_t *);
 int		 systemd_listen_fds(void);
 int		 systemd_is_socket_inet(int);
+int		 systemd_journal_send(const char *, int, const char *,
+		     const struct iovec *, size_t);
+uint64_t	 systemd_journal_dropped(void);
+void		 systemd_journal_close(unsigned int);
 #else
 static inline int
 systemd_available(void)
@@ -601,6 +602,27 @@ systemd_is_socket_inet(int fd)
 {
 	(void)fd;
 	return (0);
+}
+static inline int
+systemd_journal_send(const char *file, int line, const char *func,
+    const struct iovec *iov, size_t n)
+{
+	(void)file;
+	(void)line;
+	(void)func;
+	(void)iov;
+	(void)n;
+	return (-1);
+}
+static inline uint64_t
+systemd_journal_dropped(void)
+{
+	return (0);
+}
+static inline void
+systemd_journal_close(unsigned int timeout_ms)
+{
+	(void)timeout_ms;
 }
 #endif
 

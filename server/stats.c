@@ -366,8 +366,8 @@ stats_write(struct evbuffer *b, const struct stats *st,
 	    stats_get(&st->st_bytes_out));
 
 	stats_one(b, "hellod_journal_dropped_total", "counter",
-	    "Access log entries dropped because the journal's socket was "
-	    "full.", ss->ss_journal_dropped);
+	    "Access log entries dropped because the journal did not keep "
+	    "up.", ss->ss_journal_dropped);
 
 	stats_one(b, "process_open_fds", "gauge",
 	    "Open file descriptors.", sp->sp_open_fds);

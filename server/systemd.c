@@ -1,37 +1,50 @@
 /*
- * systemd integration: readiness, reload and stop notifications, watchdog
- * pings and socket activation, by the protocols of sd_notify(3) and
- * sd_listen_fds(3), spoken here directly rather than through libsystemd.
- * systemd documents both as stable interfaces meant to be implemented
- * without the library; doing so keeps libsystemd and the compression and
- * crypto libraries it loads (liblzma, libzstd, liblz4, libgcrypt, ...) out
- * of a network daemon's address space, and ~1 MiB out of its RSS.
+ * systemd integration through libsystemd: readiness, reload and stop
+ * notifications and watchdog pings (sd_notify(3)), socket activation
+ * (sd_listen_fds(3)) and access entries with fields in the journal
+ * (sd_journal_sendv_with_location(), see sd_journal_print(3)). libsystemd
+ * speaks the protocols; this file only wraps it in hellod's terms
+ * (systemd_*; libsystemd owns sd_*).
  *
- * Only built with --with-systemd (HAVE_SYSTEMD); otherwise hellod.h has
- * no-op stubs with the same names. Every call here is harmless when hellod
- * does not run under systemd: without $NOTIFY_SOCKET nothing is sent, and
- * without $LISTEN_FDS no socket is found.
+ * Only built with the systemd integration (HAVE_SYSTEMD, configure found
+ * libsystemd); otherwise hellod.h has no-op stubs with the same names.
+ * Every call here is harmless when hellod does not run under systemd:
+ * libsystemd sends nothing without $NOTIFY_SOCKET and finds no socket
+ * without $LISTEN_FDS.
+ *
+ * The journal: sd_journal_sendv() sends on one blocking socket that
+ * libsystemd keeps to itself, so when journald does not read (its queue
+ * is full, it is stopped or stuck) the call waits, without a time limit.
+ * A worker's event loop must never wait for the journal, so workers only
+ * queue their entries here (at most HELLOD_JOURNAL_QUEUE of them; more
+ * are dropped and counted) and one thread of this file sends them.
  */
 #include <sys/types.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
+#include <sys/uio.h>
 
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <stddef.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-journal.h>
+
 #include "hellod.h"
 
-static int	systemd_warned;	/* a failed notification was logged */
+/*
+ * Where sd_journal_sendv() sends (a fixed path in libsystemd, which
+ * silently drops entries when it is missing): looked for once, so that
+ * without it access entries stay on stderr.
+ */
+#define SYSTEMD_JOURNAL_SOCKET	"/run/systemd/journal/socket"
 
-static int	systemd_send(const char *);
-static int	systemd_env_ull(const char *, unsigned long long *);
+static int	systemd_warned;	/* a failed notification was logged */
 
 /* Built with the systemd integration (for -V). */
 int
@@ -52,71 +65,8 @@ systemd_notify_failed(int r)
 }
 
 /*
- * Send msg as one datagram to $NOTIFY_SOCKET: a file system path, or an
- * abstract socket name written with a leading '@'. Returns 1 if sent, 0 if
- * there is no $NOTIFY_SOCKET, -errno on failure.
- */
-static int
-systemd_send(const char *msg)
-{
-	struct sockaddr_un	 sun;
-	const char		*path;
-	size_t			 len;
-	socklen_t		 salen;
-	ssize_t			 n;
-	int			 fd, saved;
-
-	if ((path = getenv("NOTIFY_SOCKET")) == NULL || *path == '\0')
-		return (0);
-	len = strlen(path);
-	if ((path[0] != '/' && path[0] != '@') || len < 2)
-		return (-EAFNOSUPPORT);
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	if (len > sizeof sun.sun_path)
-		return (-EINVAL);
-	memcpy(sun.sun_path, path, len);
-	if (sun.sun_path[0] == '@')
-		sun.sun_path[0] = '\0';	/* abstract namespace */
-	salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
-
-	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
-		return (-errno);
-	n = sendto(fd, msg, strlen(msg), MSG_NOSIGNAL,
-	    (const struct sockaddr *)&sun, salen);
-	saved = errno;
-	close(fd);
-	if (n == -1)
-		return (-saved);
-	if ((size_t)n != strlen(msg))
-		return (-EMSGSIZE);
-	return (1);
-}
-
-/*
- * Parse environment variable name as an unsigned decimal number. Returns
- * 1 and sets *v if it is one, 0 if it is unset, -EINVAL if malformed.
- */
-static int
-systemd_env_ull(const char *name, unsigned long long *v)
-{
-	const char	*s;
-	char		*end;
-
-	if ((s = getenv(name)) == NULL)
-		return (0);
-	if (*s < '0' || *s > '9')
-		return (-EINVAL);
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0')
-		return (-EINVAL);
-	return (1);
-}
-
-/*
- * Send one datagram of newline-separated VAR=value assignments to the
- * service manager, e.g. "READY=1\nSTATUS=serving".
+ * Send newline-separated VAR=value assignments to the service manager,
+ * e.g. "READY=1\nSTATUS=serving", with sd_notify().
  */
 void
 systemd_notify(const char *fmt, ...)
@@ -132,7 +82,7 @@ systemd_notify(const char *fmt, ...)
 		log_warnx("sd_notify: out of memory");
 		return;
 	}
-	if ((r = systemd_send(msg)) < 0)
+	if ((r = sd_notify(0, msg)) < 0)
 		systemd_notify_failed(r);
 	else if (r > 0 && log_get_level() >= LOG_LEVEL_DEBUG) {
 		for (p = msg; (p = strchr(p, '\n')) != NULL; p++)
@@ -150,11 +100,15 @@ void
 systemd_notify_reloading(void)
 {
 	struct timespec	ts;
+	int		r;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	systemd_notify("RELOADING=1\nMONOTONIC_USEC=%llu",
-	    (unsigned long long)ts.tv_sec * 1000000ULL +
-	    (unsigned long long)ts.tv_nsec / 1000ULL);
+	r = sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64,
+	    (uint64_t)ts.tv_sec * 1000000U + (uint64_t)ts.tv_nsec / 1000U);
+	if (r < 0)
+		systemd_notify_failed(r);
+	else if (r > 0)
+		log_debug("sd_notify: RELOADING=1");
 }
 
 /* The loop is alive: one watchdog ping (not logged, it is periodic). */
@@ -163,71 +117,45 @@ systemd_notify_watchdog(void)
 {
 	int	r;
 
-	if ((r = systemd_send("WATCHDOG=1")) < 0)
+	if ((r = sd_notify(0, "WATCHDOG=1")) < 0)
 		systemd_notify_failed(r);
 }
 
 /*
- * Is a watchdog wanted (WatchdogSec=)? Returns > 0 and its interval in
- * microseconds ($WATCHDOG_USEC), 0 if not, or if $WATCHDOG_PID names
- * another process, -EINVAL if either is malformed.
+ * Is a watchdog wanted (WatchdogSec=)? sd_watchdog_enabled(): > 0 and its
+ * interval in microseconds, 0 if not (or $WATCHDOG_PID names another
+ * process), -errno if $WATCHDOG_USEC or $WATCHDOG_PID is malformed.
  */
 int
 systemd_watchdog_usec(uint64_t *usec)
 {
-	unsigned long long	u, pid;
-	int			r;
-
-	if ((r = systemd_env_ull("WATCHDOG_USEC", &u)) <= 0)
-		return (r);
-	if (u == 0)
-		return (-EINVAL);
-	if ((r = systemd_env_ull("WATCHDOG_PID", &pid)) < 0)
-		return (r);
-	if (r > 0 && pid != (unsigned long long)getpid())
-		return (0);
-	*usec = u;
-	return (1);
+	return (sd_watchdog_enabled(0, usec));
 }
 
 /*
  * How many sockets systemd passed, from SYSTEMD_LISTEN_FDS_START on; 0 if
- * none or they are meant for another process ($LISTEN_PID), -EINVAL if
- * $LISTEN_FDS or $LISTEN_PID is malformed. $LISTEN_PID, $LISTEN_FDS and
- * $LISTEN_FDNAMES are unset in every case (children must not take the
- * sockets for theirs), and the fds are made close-on-exec.
+ * none or they are meant for another process, -errno if the variables are
+ * malformed. sd_listen_fds_with_names() unsets $LISTEN_PID, $LISTEN_FDS
+ * and $LISTEN_FDNAMES (children must not take the sockets for theirs) and
+ * makes the fds close-on-exec; their names (FileDescriptorName=) are
+ * logged.
  */
 int
 systemd_listen_fds(void)
 {
-	unsigned long long	pid, n;
-	int			fd, r;
+	char	**names = NULL;
+	int	  i, n;
 
-	if ((r = systemd_env_ull("LISTEN_PID", &pid)) <= 0)
-		goto done;
-	if (pid != (unsigned long long)getpid()) {
-		r = 0;
-		goto done;
+	n = sd_listen_fds_with_names(1, &names);
+	for (i = 0; i < n && names != NULL; i++)
+		log_debug("socket-activated fd %d: %s",
+		    SYSTEMD_LISTEN_FDS_START + i, names[i]);
+	if (names != NULL) {
+		for (i = 0; names[i] != NULL; i++)
+			free(names[i]);
+		free(names);
 	}
-	if ((r = systemd_env_ull("LISTEN_FDS", &n)) <= 0)
-		goto done;
-	if (n > (unsigned long long)(INT_MAX - SYSTEMD_LISTEN_FDS_START)) {
-		r = -EINVAL;
-		goto done;
-	}
-	for (fd = SYSTEMD_LISTEN_FDS_START;
-	    fd < SYSTEMD_LISTEN_FDS_START + (int)n; fd++) {
-		if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1) {
-			r = -errno;
-			goto done;
-		}
-	}
-	r = (int)n;
-done:
-	unsetenv("LISTEN_PID");
-	unsetenv("LISTEN_FDS");
-	unsetenv("LISTEN_FDNAMES");
-	return (r);
+	return (n);
 }
 
 /*
@@ -237,31 +165,225 @@ done:
 int
 systemd_is_socket_inet(int fd)
 {
-	struct sockaddr_storage	ss;
-	struct stat		st;
-	socklen_t		len;
-	int			type, listening;
+	return (sd_is_socket_inet(fd, AF_UNSPEC, SOCK_STREAM, 1, 0));
+}
 
-	if (fstat(fd, &st) == -1)
-		return (-errno);
-	if (!S_ISSOCK(st.st_mode))
+/*
+ * The journal queue: entries that workers handed over, oldest at jq_head,
+ * sent by the journal thread (systemd_journal_main()) one at a time.
+ */
+struct systemd_jentry {
+	const char	*je_file;	/* where the entry was made: */
+	const char	*je_func;	/* CODE_FILE, CODE_LINE, CODE_FUNC */
+	int		 je_line;
+	size_t		 je_n;
+	struct iovec	 je_iov[];	/* then the fields' bytes */
+};
+
+static pthread_once_t	 jq_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t	 jq_lock = PTHREAD_MUTEX_INITIALIZER;
+/* jq_more: an entry was queued, or stop; jq_idle: all were sent. */
+static pthread_cond_t	 jq_more = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t	 jq_idle = PTHREAD_COND_INITIALIZER;
+static struct systemd_jentry *jq[HELLOD_JOURNAL_QUEUE];
+static size_t		 jq_head, jq_len;
+static int		 jq_busy;	/* the thread is sending one */
+static int		 jq_stop;	/* systemd_journal_close() */
+static int		 jq_state;	/* 1 thread running, -1 no journal */
+static pthread_t	 jq_thread;
+static atomic_uint_least64_t jq_dropped;
+static atomic_flag	 jq_warned = ATOMIC_FLAG_INIT;
+
+/*
+ * An entry the journal refused (e.g. journald is not running): its
+ * MESSAGE goes to stderr as an access line instead.
+ */
+static void
+systemd_journal_fallback(const struct systemd_jentry *e)
+{
+	const struct iovec	*v;
+	size_t			 i;
+
+	for (i = 0; i < e->je_n; i++) {
+		v = &e->je_iov[i];
+		if (v->iov_len >= 8 &&
+		    memcmp(v->iov_base, "MESSAGE=", 8) == 0) {
+			log_access("%.*s", (int)(v->iov_len - 8),
+			    (const char *)v->iov_base + 8);
+			return;
+		}
+	}
+}
+
+/* The journal thread: send what is queued, as long as it takes. */
+static void *
+systemd_journal_main(void *arg)
+{
+	struct systemd_jentry	*e;
+	char			 file[256], line[32];
+
+	(void)arg;
+	pthread_mutex_lock(&jq_lock);
+	for (;;) {
+		while (jq_len == 0 && !jq_stop)
+			pthread_cond_wait(&jq_more, &jq_lock);
+		if (jq_len == 0)
+			break;		/* stopping, and all sent */
+		e = jq[jq_head];
+		jq[jq_head] = NULL;
+		jq_head = (jq_head + 1) % HELLOD_JOURNAL_QUEUE;
+		jq_len--;
+		jq_busy = 1;
+		pthread_mutex_unlock(&jq_lock);
+
+		snprintf(file, sizeof file, "CODE_FILE=%s", e->je_file);
+		snprintf(line, sizeof line, "CODE_LINE=%d", e->je_line);
+		if (sd_journal_sendv_with_location(file, line, e->je_func,
+		    e->je_iov, (int)e->je_n) < 0)
+			systemd_journal_fallback(e);
+		free(e);
+
+		pthread_mutex_lock(&jq_lock);
+		jq_busy = 0;
+		if (jq_len == 0)
+			pthread_cond_broadcast(&jq_idle);
+	}
+	pthread_mutex_unlock(&jq_lock);
+	return (NULL);
+}
+
+/*
+ * On the first entry: is there a journal, and then start the thread, with
+ * every signal blocked (they are the main thread's to handle).
+ */
+static void
+systemd_journal_start(void)
+{
+	sigset_t	all, old;
+	int		r;
+
+	if (access(SYSTEMD_JOURNAL_SOCKET, W_OK) == -1) {
+		jq_state = -1;
+		return;
+	}
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = pthread_create(&jq_thread, NULL, systemd_journal_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r != 0) {
+		log_warnx("journal thread: %s: access entries go to stderr",
+		    strerror(r));
+		jq_state = -1;
+		return;
+	}
+	jq_state = 1;
+}
+
+/* One entry dropped: count it, and warn the first time. */
+static void
+systemd_journal_drop(void)
+{
+	atomic_fetch_add_explicit(&jq_dropped, 1, memory_order_relaxed);
+	if (!atomic_flag_test_and_set(&jq_warned))
+		log_warnx("the journal is not keeping up: access log entries "
+		    "are dropped");
+}
+
+/*
+ * Hand one journal entry, n "NAME=value" fields, made at file, line and
+ * func (string constants: __FILE__, __LINE__, __func__), to the journal
+ * thread, which sends it with sd_journal_sendv_with_location() (the
+ * location becomes CODE_FILE, CODE_LINE and CODE_FUNC, as
+ * sd_journal_sendv() itself would add them). Never waits for the journal:
+ * returns 1 if queued, 0 if dropped and counted because
+ * HELLOD_JOURNAL_QUEUE entries are waiting already (or memory ran out),
+ * -1 if there is no journal to send to (the caller writes to stderr).
+ */
+int
+systemd_journal_send(const char *file, int line, const char *func,
+    const struct iovec *iov, size_t n)
+{
+	struct systemd_jentry	*e;
+	char			*p;
+	size_t			 i, bytes = 0;
+
+	pthread_once(&jq_once, systemd_journal_start);
+	if (jq_state != 1)
+		return (-1);
+	for (i = 0; i < n; i++)
+		bytes += iov[i].iov_len;
+	if ((e = malloc(sizeof *e + n * sizeof e->je_iov[0] + bytes)) == NULL) {
+		systemd_journal_drop();
 		return (0);
-	len = sizeof type;
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1)
-		return (-errno);
-	if (type != SOCK_STREAM)
+	}
+	e->je_file = file;
+	e->je_line = line;
+	e->je_func = func;
+	e->je_n = n;
+	p = (char *)&e->je_iov[n];
+	for (i = 0; i < n; i++) {
+		memcpy(p, iov[i].iov_base, iov[i].iov_len);
+		e->je_iov[i].iov_base = p;
+		e->je_iov[i].iov_len = iov[i].iov_len;
+		p += iov[i].iov_len;
+	}
+
+	pthread_mutex_lock(&jq_lock);
+	if (jq_len == HELLOD_JOURNAL_QUEUE || jq_stop) {
+		pthread_mutex_unlock(&jq_lock);
+		free(e);
+		systemd_journal_drop();
 		return (0);
-	len = sizeof listening;
-	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == -1)
-		return (-errno);
-	if (!listening)
-		return (0);
-	/* An unbound socket's address is unspecified, maybe empty. */
-	memset(&ss, 0, sizeof ss);
-	len = sizeof ss;
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
-		return (-errno);
-	if (len < sizeof ss.ss_family)
-		return (0);
-	return (ss.ss_family == AF_INET || ss.ss_family == AF_INET6);
+	}
+	jq[(jq_head + jq_len) % HELLOD_JOURNAL_QUEUE] = e;
+	jq_len++;
+	pthread_cond_signal(&jq_more);
+	pthread_mutex_unlock(&jq_lock);
+	return (1);
+}
+
+/* Entries dropped because the journal did not keep up. */
+uint64_t
+systemd_journal_dropped(void)
+{
+	return (atomic_load_explicit(&jq_dropped, memory_order_relaxed));
+}
+
+/*
+ * At exit: give the journal thread up to timeout_ms to send what is
+ * queued, then end it. A thread still waiting on the journal then is
+ * left to the process's exit, with its entries.
+ */
+void
+systemd_journal_close(unsigned int timeout_ms)
+{
+	struct timespec	deadline;
+	size_t		left;
+
+	/* Every worker has been joined: jq_state is settled. */
+	if (jq_state != 1)
+		return;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += (time_t)(timeout_ms / 1000);
+	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&jq_lock);
+	jq_stop = 1;
+	pthread_cond_signal(&jq_more);
+	while (jq_len > 0 || jq_busy) {
+		if (pthread_cond_timedwait(&jq_idle, &jq_lock,
+		    &deadline) == ETIMEDOUT)
+			break;
+	}
+	left = jq_len + (size_t)jq_busy;
+	pthread_mutex_unlock(&jq_lock);
+	if (left == 0) {
+		pthread_join(jq_thread, NULL);
+		jq_state = 0;
+	} else
+		log_warnx("the journal is not reading: %zu access log "
+		    "entries not sent", left);
 }

@@ -18,6 +18,7 @@ Provided here:
   Response    one parsed response
   Runner      runs cases, prints `ok - NAME` / `not ok - NAME: reason`, exits 0/1/77
   Notify      an AF_UNIX datagram socket playing systemd's NOTIFY_SOCKET end
+  journal_ns_prefix  run hellod where libsystemd's journal socket is the test's
   hellod_has_systemd / require_systemd   built --with-systemd? (from `hellod -V`)
   assorted check helpers (check, check_eq, is_imf_fixdate, fd_count, rss_kib,
   cpu_seconds, connect_many, ...)
@@ -676,12 +677,16 @@ class Server:
     env:       dict of extra environment variables for hellod, or a callable
                env(server) returning one, called once the stderr log is open
                (so it can use server.stderr_dev_ino())
+    journal:   False (default): run hellod as it is; else run it in a private
+               mount namespace where /run/systemd/journal/socket, the socket
+               libsystemd sends journal entries to, is the socket at this path,
+               or missing if None (see journal_ns_prefix(); root only)
     popen_kw:  dict of further subprocess.Popen arguments (e.g. user=, group=)
     """
 
     def __init__(self, root=None, copy_root=False, sleep='1s', options=None,
                  extra=None, start_timeout=10.0, shared=False, env=None,
-                 popen_kw=None):
+                 popen_kw=None, journal=False):
         self.shared = shared        # shared by several cases: not stopped between cases
         self.tmpdir = make_tempdir()
         if copy_root:
@@ -702,6 +707,7 @@ class Server:
         self.start_timeout = slow(start_timeout)
         self.env = env
         self.popen_kw = dict(popen_kw or {})
+        self.journal = journal
         self.conf = os.path.join(self.tmpdir, 'hellod.conf')
         self.stderr_path = os.path.join(self.tmpdir, 'stderr.log')
         self.proc = None
@@ -737,7 +743,10 @@ class Server:
             if self.env is not None:
                 extra = self.env(self) if callable(self.env) else self.env
                 env = dict(os.environ, **extra)
-            self.proc = subprocess.Popen(hellod_cmd(['-c', self.conf]),
+            cmd = hellod_cmd(['-c', self.conf])
+            if self.journal is not False:
+                cmd = journal_ns_prefix(self.journal) + cmd
+            self.proc = subprocess.Popen(cmd,
                                          stdin=subprocess.DEVNULL,
                                          stdout=self._stderr_file, stderr=self._stderr_file,
                                          env=env, **self.popen_kw)
@@ -1038,6 +1047,52 @@ class Notify:
             if got is None:
                 return texts
             texts.append(got[2])
+
+
+# ---------------------------------------------------------------- journal
+
+# libsystemd's sd_journal_sendv() sends to this fixed path; no variable
+# moves it. The script below runs its arguments with that path made the
+# test's socket ($1), or with no such socket ($1 empty), in a private mount
+# namespace: a tmpfs over /run/systemd (over /run if there is none) hides
+# the machine's journal, and nothing outside the namespace changes. unshare
+# and sh exec, so the pid is hellod's.
+JOURNAL_SOCKET = '/run/systemd/journal/socket'
+_JOURNAL_NS_SH = r"""
+top=/run/systemd; [ -d "$top" ] || top=/run
+mount -t tmpfs -o mode=0755 hellod-test-journal "$top" || exit 70
+mkdir -p /run/systemd/journal || exit 70
+if [ -n "$1" ]; then ln -s "$1" %s || exit 70; fi
+shift
+exec "$@"
+""" % JOURNAL_SOCKET
+_journal_ns_ok = None
+
+
+def journal_ns_prefix(socket_path):
+    """The command prefix that runs a command where JOURNAL_SOCKET is the
+    socket at socket_path (None: there is no journal socket), so a test can
+    be the journal, or have none, without touching the machine's. Needs root
+    (a mount namespace); raises Skip without it."""
+    global _journal_ns_ok
+    prefix = ['unshare', '--mount', '--propagation', 'private', '--',
+              'sh', '-c', _JOURNAL_NS_SH, 'sh']
+    if _journal_ns_ok is None:
+        _journal_ns_ok = ''
+        if os.geteuid() != 0:
+            _journal_ns_ok = 'not root'
+        elif shutil.which('unshare') is None:
+            _journal_ns_ok = 'no unshare (util-linux)'
+        else:
+            p = subprocess.run(prefix + ['', 'test', '!', '-e', JOURNAL_SOCKET],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, timeout=30)
+            if p.returncode != 0:
+                _journal_ns_ok = 'unshare --mount failed (rc %d): %s' % (
+                    p.returncode, p.stdout.strip())
+    if _journal_ns_ok:
+        raise Skip('no private mount namespace for a test journal: %s' % _journal_ns_ok)
+    return prefix + [socket_path or '']
 
 
 # ---------------------------------------------------------------- runner
