@@ -420,11 +420,13 @@ conn_process(struct conn *c)
 					    c->c_reason, "client closed"));
 				return (0);
 			}
-			/* First byte of a request: its head deadline starts. */
+			/* First byte of a request: its head deadline starts,
+			 * armed only if the head is not all here (most are:
+			 * that saves an evtimer_add a request). */
 			conn_set_idle(c, 0);
 			c->c_state = CONN_READING;
 			c->c_start_us = worker_now_us();
-			evtimer_add(&c->c_timer, w->w_tv_header);
+			c->c_head_timer = 0;
 		}
 		if (c->c_state != CONN_READING)
 			return (0);
@@ -439,6 +441,10 @@ conn_process(struct conn *c)
 				return (conn_close_flushed(c,
 				    STATS_CLOSE_GONE,
 				    "client closed mid-request"));
+			if (!c->c_head_timer) {
+				evtimer_add(&c->c_timer, w->w_tv_header);
+				c->c_head_timer = 1;
+			}
 			return (0);
 		case HTTP_ERROR:
 			if (c->c_req.r_tls)
@@ -669,6 +675,7 @@ conn_after_response(struct conn *c)
 		c->c_state = CONN_READING;
 		c->c_start_us = worker_now_us();
 		evtimer_add(&c->c_timer, w->w_tv_header);
+		c->c_head_timer = 1;
 		return;
 	}
 	c->c_state = CONN_IDLE_KEEPALIVE;

@@ -534,6 +534,8 @@ struct conn {
 	unsigned char		 c_eof;		/* client shut its write side */
 	unsigned char		 c_linger;	/* lingering close wanted */
 	unsigned char		 c_nodelay;	/* TCP_NODELAY set */
+	unsigned char		 c_head_timer;	/* CONN_READING: c_timer is
+						   the head deadline */
 	char			 c_addr[CONN_ADDR_LEN];	/* peer, for logs */
 };
 
