@@ -8,9 +8,10 @@ network namespace (unshare -n, as root) whose TCP buffers are fixed at
 responses are enough to leave some in hellod's own output buffer.
 """
 
+import fcntl
 import os
 import socket
-import subprocess
+import struct
 import sys
 import time
 
@@ -23,10 +24,20 @@ NETNS_FLAG = 'HELLOD_TEST_SMALL_BUFFERS_NETNS'
 BUF = 4096
 
 
+def lo_up():
+    """Bring up the new namespace's loopback (as `ip link set lo up`,
+    without needing iproute2)."""
+    siocgifflags, siocsifflags, iff_up = 0x8913, 0x8914, 0x1
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        ifr = fcntl.ioctl(s, siocgifflags, struct.pack('16sh', b'lo', 0))
+        flags = struct.unpack('16sh', ifr[:18])[1]
+        fcntl.ioctl(s, siocsifflags, struct.pack('16sh', b'lo', flags | iff_up))
+
+
 def enter_netns():
     """Re-run this script in a fresh network namespace with small buffers."""
     if os.environ.get(NETNS_FLAG) == '1':
-        subprocess.run(['ip', 'link', 'set', 'lo', 'up'], check=True)
+        lo_up()
         for name in ('tcp_wmem', 'tcp_rmem'):
             with open('/proc/sys/net/ipv4/' + name, 'w') as f:
                 f.write('%d %d %d' % (BUF, BUF, BUF))
