@@ -285,7 +285,7 @@ static int
 http_lex(struct http_request *r, const unsigned char *p, size_t n,
     size_t *used)
 {
-	static const char	 version[] = "HTTP/";
+	static const unsigned char version[] = "HTTP/";
 	const unsigned char	*s = p, *end = p + n;
 	unsigned char		 c;
 
