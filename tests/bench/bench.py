@@ -669,6 +669,23 @@ def sleep_run(srv, client, n):
     return row
 
 
+def wrk_rep(srv, cfg, mode, pin, threads, config, rep, width):
+    """One repetition of wrk against srv (mode 'keepalive' or 'close'),
+    repeated while steal is high (measured()); returns its rows, labelled,
+    and logs the kept one (names padded to width)."""
+    rows = measured(lambda: wrk(srv, cfg['conns'], cfg['duration'],
+                                mode == 'close', pin, threads), cfg)
+    for r in rows:
+        r.update(server=srv.name, config=config, workers=srv.workers or 1,
+                 mode=mode, rep=rep)
+    k = [r for r in rows if r['kept']][0]
+    log('%-*s %-*s %-9s rep %d: %8.0f req/s  p99 %s ms  CPU %s us/req  '
+        'steal %.1f%%  errors %d'
+        % (width, srv.name, width, config, mode, rep, k['rps'], fmt(k['p99_ms']),
+           fmt(k['cpu_us_per_req']), k['steal_pct'], k['errors']))
+    return rows
+
+
 def measured(fn, cfg):
     """Run fn() until steal <= BENCH_STEAL_MAX (bounded); all attempts, best marked kept."""
     attempts = []
@@ -1121,17 +1138,8 @@ def compare(cfg, static):
             for rep in range(1, cfg['reps'] + 1):
                 for mode in modes:
                     for srv in rotated(live, rep - 1):
-                        rows = measured(lambda: wrk(srv, cfg['conns'], cfg['duration'],
-                                                    mode == 'close', pinned, threads), cfg)
-                        for r in rows:
-                            r.update(server=srv.name, config=phase, workers=srv.workers or 1,
-                                     mode=mode, rep=rep)
-                        wrk_rows.extend(rows)
-                        k = [r for r in rows if r['kept']][0]
-                        log('%-8s %-8s %-9s rep %d: %8.0f req/s  p99 %s ms  CPU %s us/req  '
-                            'steal %.1f%%  errors %d'
-                            % (srv.name, phase, mode, rep, k['rps'], fmt(k['p99_ms']),
-                               fmt(k['cpu_us_per_req']), k['steal_pct'], k['errors']))
+                        wrk_rows.extend(wrk_rep(srv, cfg, mode, pinned, threads, phase,
+                                                rep, 8))
         finally:
             for srv in live:
                 srv.stop()
@@ -1334,17 +1342,8 @@ def main():
             for rep in range(1, cfg['reps'] + 1):
                 for mode in ('keepalive', 'close'):
                     for srv in live:
-                        rows = measured(lambda: wrk(srv, cfg['conns'], cfg['duration'],
-                                                    mode == 'close', pin, threads), cfg)
-                        for r in rows:
-                            r.update(server=srv.name, config=config_name,
-                                     workers=srv.workers or 1, mode=mode, rep=rep)
-                        wrk_rows.extend(rows)
-                        k = [r for r in rows if r['kept']][0]
-                        log('%-6s %-6s %-9s rep %d: %8.0f req/s  p99 %s ms  CPU %s us/req  '
-                            'steal %.1f%%  errors %d'
-                            % (srv.name, config_name, mode, rep, k['rps'], fmt(k['p99_ms']),
-                               fmt(k['cpu_us_per_req']), k['steal_pct'], k['errors']))
+                        wrk_rows.extend(wrk_rep(srv, cfg, mode, pin, threads, config_name,
+                                                rep, 6))
         finally:
             for srv in live:
                 srv.stop()

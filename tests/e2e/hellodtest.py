@@ -653,6 +653,23 @@ def connect_many(port, n, nsrc=8, timeout=DEFAULT_TIMEOUT, linger0=False):
     return socks
 
 
+def tcp_queues(local_port, remote_port):
+    """(tx_queue, rx_queue) in bytes of the loopback TCP socket from
+    local_port to remote_port, from /proc/net/tcp: what the kernel holds
+    unsent, and unread, on that side of the connection."""
+    with open('/proc/net/tcp') as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            local, remote, queues = fields[1], fields[2], fields[4]
+            if (int(local.split(':')[1], 16) == local_port
+                    and int(remote.split(':')[1], 16) == remote_port):
+                tx, rx = queues.split(':')
+                return int(tx, 16), int(rx, 16)
+    raise TestFailure('no TCP socket from port %d to %d in /proc/net/tcp'
+                      % (local_port, remote_port))
+
+
 def wait_for(pred, timeout, interval=0.02):
     """Poll pred() until truthy or timeout; returns the last value."""
     deadline = time.monotonic() + timeout

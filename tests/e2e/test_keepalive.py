@@ -235,20 +235,6 @@ def request_sent_during_sleep():
         ht.check_page(c.read_response(), 200, HELLO)
 
 
-def server_recv_queue(port, peer_port):
-    """Bytes the kernel holds unread on hellod's side of one connection
-    (rx_queue in /proc/net/tcp, local port = hellod's, remote = ours)."""
-    with open('/proc/net/tcp') as f:
-        next(f)
-        for line in f:
-            fields = line.split()
-            local, remote, queues = fields[1], fields[2], fields[4]
-            if (int(local.split(':')[1], 16) == port
-                    and int(remote.split(':')[1], 16) == peer_port):
-                return int(queues.split(':')[1], 16)
-    raise ht.TestFailure('connection to port %d from %d not in /proc/net/tcp' % (port, peer_port))
-
-
 @run.case
 def pipelined_input_bounded_during_sleep():
     # While /sleep waits, hellod takes pipelined input only up to one
@@ -263,7 +249,7 @@ def pipelined_input_bounded_during_sleep():
         reqs = b''.join(ht.build_request('GET', '/' if i % 2 else '/nope') for i in range(n))
         c.send(reqs)
         time.sleep(0.3)
-        unread = server_recv_queue(s.port, c.sock.getsockname()[1])
+        unread = ht.tcp_queues(s.port, c.sock.getsockname()[1])[1]
         check(unread >= len(reqs) - 16384,
               'hellod read %d of %d pipelined bytes during /sleep (at most 16384 expected)'
               % (len(reqs) - unread, len(reqs)))

@@ -57,20 +57,6 @@ run = ht.Runner('test_small_buffers', script_timeout=120)
 HELLO = ht.hello_bytes()
 
 
-def queues(local_port, remote_port):
-    """(tx_queue, rx_queue) of the TCP socket local_port -> remote_port."""
-    with open('/proc/net/tcp') as f:
-        next(f)
-        for line in f:
-            fields = line.split()
-            local, remote, q = fields[1], fields[2], fields[4]
-            if (int(local.split(':')[1], 16) == local_port
-                    and int(remote.split(':')[1], 16) == remote_port):
-                tx, rx = q.split(':')
-                return int(tx, 16), int(rx, 16)
-    raise ht.TestFailure('no socket %d -> %d in /proc/net/tcp' % (local_port, remote_port))
-
-
 @run.case
 def half_close_during_sleep_with_queued_output():
     # Pipelined GET / responses that the kernel cannot take stay queued in
@@ -90,8 +76,8 @@ def half_close_during_sleep_with_queued_output():
                               ht.slow(2)), '/sleep never counted as sleeping')
             time.sleep(0.2)
             me = c.sock.getsockname()[1]
-            srv_tx, _ = queues(s.port, me)
-            _, cli_rx = queues(me, s.port)
+            srv_tx, _ = ht.tcp_queues(s.port, me)
+            _, cli_rx = ht.tcp_queues(me, s.port)
             # Every response is at least len(HELLO) bytes: what the kernel
             # holds is less than all of them, so the rest is in hellod.
             ht.note('kernel holds %d (hellod send queue) + %d (client receive queue) bytes '
