@@ -55,10 +55,12 @@ def idle_keepalive_closed_first_at_limit():
 
 @run.case
 def accept_pauses_at_limit_and_resumes():
-    # One worker: all three /sleep timers then fire in one loop pass, before
-    # any close brings the count below 90%. With several workers, a worker
-    # whose timer fires after another worker's connection closed answers
-    # with keep-alive, rightly (test_workers.py covers the limit there).
+    # All three responses are read before any client closes: hellod keeps
+    # each connection (lingering) until its client does, so all three are
+    # answered while the count is at the limit, however far apart their
+    # timers fire. (Closing each after reading it let a slow machine answer
+    # the next one after the count fell below 90%, rightly with keep-alive.)
+    # With several workers the same holds; test_workers.py covers that.
     with ht.Server(sleep='1s', options={'max_connections': '3', 'workers': '1',
                                         'keepalive_timeout': '30s'}) as s:
         settle(s)
@@ -81,6 +83,7 @@ def accept_pauses_at_limit_and_resumes():
             # at the limit, finished connections give up their slot
             check_eq(r.header('Connection'), 'close',
                      'Connection header of a response while at the limit')
+        for c in busy:
             c.close()
         r = late.read_response(timeout=5)
         waited = time.monotonic() - t0
