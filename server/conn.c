@@ -90,8 +90,10 @@ conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 		log_warn("conn_new");
 		return (-1);
 	}
-	c->c_bev = bufferevent_socket_new(w->w_base, fd,
-	    BEV_OPT_CLOSE_ON_FREE);
+	/* Not BEV_OPT_CLOSE_ON_FREE: libevent would close fd only when it
+	 * finalizes the bufferevent, later in the loop; conn_close() closes
+	 * it at once, so a closed connection holds no descriptor. */
+	c->c_bev = bufferevent_socket_new(w->w_base, fd, 0);
 	if (c->c_bev == NULL) {
 		log_warnx("conn_new: cannot make a bufferevent");
 		free(c);
@@ -314,7 +316,11 @@ conn_close(struct conn *c, enum stats_close reason, const char *why)
 	conn_count_sent(c);
 	stats_add(&w->w_stats.st_bytes_in,
 	    evbuffer_get_length(conn_in(c)));
-	bufferevent_free(c->c_bev);	/* libevent closes c_fd from the loop */
+	/* bufferevent_free() takes the bufferevent's events off the loop
+	 * now, or, inside one of its callbacks, when that returns; libevent
+	 * expects a descriptor closed before then (epoll drops it). */
+	bufferevent_free(c->c_bev);
+	evutil_closesocket(c->c_fd);
 	http_request_clear(&c->c_req);
 	free(c);
 	worker_conn_closed(w);

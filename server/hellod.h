@@ -516,12 +516,12 @@ struct conn {
 	TAILQ_ENTRY(conn)	 c_idle_entry;	/* while keep-alive idle */
 	struct worker		*c_w;
 	uint64_t		 c_id;
-	struct bufferevent	*c_bev;		/* owned, closes c_fd */
+	struct bufferevent	*c_bev;		/* owned */
 	struct event		 c_timer;	/* header, idle, sleep, linger */
 	uint64_t		 c_start_us;	/* request start, monotonic */
 	size_t			 c_unsent;	/* queued, not yet counted
 						   as sent */
-	evutil_socket_t		 c_fd;		/* c_bev's */
+	evutil_socket_t		 c_fd;		/* owned; c_bev's socket */
 	enum conn_state		 c_state;
 	enum stats_route	 c_route;	/* of the request at hand */
 	enum stats_close	 c_reason;	/* counted when it closes
