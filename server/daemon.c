@@ -56,6 +56,10 @@ server_base_new(void)
 	if ((ecf = event_config_new()) == NULL)
 		return (NULL);
 	event_config_set_flag(ecf, EVENT_BASE_FLAG_NOLOCK);
+	/* Timers on CLOCK_MONOTONIC, not libevent's default
+	 * CLOCK_MONOTONIC_COARSE: that lags the real clock by a tick or
+	 * more, and /sleep must never answer before its delay. */
+	event_config_set_flag(ecf, EVENT_BASE_FLAG_PRECISE_TIMER);
 	base = event_base_new_with_config(ecf);
 	event_config_free(ecf);
 	return (base);

@@ -92,31 +92,11 @@ worker_common(struct worker *w, uint64_t ms, struct timeval *raw)
 	return (tv);
 }
 
-/*
- * (Re)compute the timer lengths from the config. libevent's timers run
- * on CLOCK_MONOTONIC_COARSE, which lags the real clock by up to its
- * resolution (4 ms with HZ=250): /sleep's timer is that much longer, so
- * that its response never leaves before the full delay.
- */
+/* (Re)compute the timer lengths from the config. */
 static void
 worker_set_timeouts(struct worker *w)
 {
-	struct timespec	res;
-	uint64_t	slack_us = 0;
-
-	if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) == 0)
-		slack_us = (uint64_t)res.tv_sec * 1000000 +
-		    ((uint64_t)res.tv_nsec + 999) / 1000;
-	worker_ms_tv(w->w_cf->cf_sleep, &w->w_tv_sleep_raw);
-	w->w_tv_sleep_raw.tv_sec += (time_t)(slack_us / 1000000);
-	w->w_tv_sleep_raw.tv_usec += (suseconds_t)(slack_us % 1000000);
-	if (w->w_tv_sleep_raw.tv_usec >= 1000000) {
-		w->w_tv_sleep_raw.tv_sec++;
-		w->w_tv_sleep_raw.tv_usec -= 1000000;
-	}
-	if ((w->w_tv_sleep = event_base_init_common_timeout(w->w_base,
-	    &w->w_tv_sleep_raw)) == NULL)
-		w->w_tv_sleep = &w->w_tv_sleep_raw;
+	w->w_tv_sleep = worker_common(w, w->w_cf->cf_sleep, &w->w_tv_sleep_raw);
 	w->w_tv_header = worker_common(w, w->w_cf->cf_header_timeout,
 	    &w->w_tv_header_raw);
 	w->w_tv_keepalive = worker_common(w, w->w_cf->cf_keepalive_timeout,
