@@ -5,7 +5,7 @@
  *
  * Bytes flow one way only: the bufferevent reads requests into its input
  * evbuffer, where http_parse() takes them from, and responses go into its
- * output evbuffer, by reference to the prebuilt pages (page_write). Two
+ * output evbuffer, copied from the prebuilt pages (page_write). Two
  * shortcuts stay inside the bufferevent's own buffers:
  *
  *   - a new connection is read at once, into the bufferevent's input,
@@ -21,8 +21,8 @@
  *
  * Requests are answered one at a time, in order: while /sleep's timer is
  * armed the parser does not run, so pipelined requests wait their turn in
- * the input buffer. The bufferevent's read high-watermark (a request head
- * plus a read) bounds what it takes meanwhile; the rest waits in the
+ * the input buffer. Above a request head plus a read of them the
+ * bufferevent stops reading (conn_want_read); the rest waits in the
  * kernel. Reading stays on otherwise, so a client that goes away is
  * noticed, and freed, at once.
  *
