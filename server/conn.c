@@ -155,6 +155,7 @@ conn_read_now(struct conn *c)
 	struct evbuffer		*in = conn_in(c);
 	struct evbuffer_iovec	 v;
 	ssize_t			 n;
+	int			 err;
 
 	/* A socket bufferevent's input is frozen at its end, so that only
 	 * it adds there; thaw it for this read, as its own read does. */
@@ -165,6 +166,7 @@ conn_read_now(struct conn *c)
 		return (-1);
 	}
 	n = read(c->c_fd, v.iov_base, HELLOD_READ_MAX);
+	err = errno;		/* the buffer calls below may change it */
 	if (n > 0) {
 		v.iov_len = (size_t)n;
 		evbuffer_commit_space(in, &v, 1);
@@ -178,11 +180,11 @@ conn_read_now(struct conn *c)
 		evbuffer_drain(in, 1);
 	}
 	evbuffer_freeze(in, 0);
-	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-	    errno == EINTR))
+	if (n == -1 && (err == EAGAIN || err == EWOULDBLOCK ||
+	    err == EINTR))
 		return (0);
 	if (n == -1) {
-		conn_close(c, conn_errno_reason(errno), strerror(errno));
+		conn_close(c, conn_errno_reason(err), strerror(err));
 		return (-1);
 	}
 	if (n == 0) {
