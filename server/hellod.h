@@ -49,6 +49,11 @@
 #define HELLOD_LINGER_MS	2000	/* lingering close: read and drop
 					   input this long after a final
 					   response */
+#define HELLOD_CLOSE_GRACE_MS	250	/* closing an idle connection
+					   (shutdown, max_connections):
+					   wait this long for a request
+					   on the way, and linger this
+					   long after shutting our side */
 #define HELLOD_READ_MAX		4096	/* bytes read from a connection
 					   at a time */
 #define HELLOD_ACCEPT_RETRY_MS	500	/* retry accept after EMFILE */
@@ -536,6 +541,8 @@ struct conn {
 	unsigned char		 c_nodelay;	/* TCP_NODELAY set */
 	unsigned char		 c_head_timer;	/* CONN_READING: c_timer is
 						   the head deadline */
+	unsigned char		 c_quick;	/* linger HELLOD_CLOSE_GRACE_MS,
+						   not HELLOD_LINGER_MS */
 	char			 c_addr[CONN_ADDR_LEN];	/* peer, for logs */
 };
 
@@ -544,7 +551,7 @@ TAILQ_HEAD(conn_list, conn);
 int		 conn_new(struct worker *, evutil_socket_t,
 		     const struct sockaddr *, socklen_t);
 void		 conn_close(struct conn *, enum stats_close, const char *);
-void		 conn_reclaim(struct conn *);
+int		 conn_reclaim(struct conn *);
 void		 conn_shutdown(struct conn *);
 
 /*
