@@ -33,8 +33,10 @@
  *
  * Prints key=value lines to stdout: start and end (CLOCK_MONOTONIC
  * seconds, the clock of Python's time.monotonic()), one count per class,
- * ok_keepalive, ok_close, ok_sleep, unfinished. With -o, writes FILE: one
- * line per failure, "fail CLASS KIND T_START T_END SENT GOT" (KIND is
+ * ok_keepalive, ok_close, ok_sleep, idle_fin_then_rst (the idle_fin
+ * requests whose FIN was followed by an RST: the server had closed the
+ * socket outright and our request reached it after), unfinished. With -o,
+ * writes FILE: one line per failure, "fail CLASS KIND T_START T_END SENT GOT" (KIND is
  * keepalive, close or sleep; T_START when the request began, connect
  * included; T_END when it failed; SENT request bytes written, GOT response
  * bytes read), then one "okbin T N" line per 100 ms with N > 0 complete
@@ -132,6 +134,7 @@ struct rl {
 	double			 r_timeout;
 	long			 r_len;		/* expected body length, or -1 */
 	long			 r_count[RL_NCLASS];
+	long			 r_finrst;	/* idle_fin with an RST after the FIN */
 	long			 r_okkind[RL_NKIND];
 	struct rl_fail		*r_fails;
 	size_t			 r_nfails;
@@ -386,6 +389,14 @@ rl_read(struct rl *r, struct rl_conn *c)
 			return;
 		}
 		if (n == 0) {
+			int err = 0;
+			socklen_t len = sizeof(err);
+
+			/* An RST behind the FIN (our request hit a closed socket). */
+			if (c->c_done > 0 && c->c_got == 0 &&
+			    getsockopt(c->c_fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
+			    err != 0)
+				r->r_finrst++;
 			rl_fail_io(r, c, 0);
 			return;
 		}
@@ -539,6 +550,7 @@ main(int argc, char **argv)
 		printf("%s=%ld\n", rl_classname[k], r.r_count[k]);
 	for (k = 0; k < RL_NKIND; k++)
 		printf("ok_%s=%ld\n", rl_kindname[k], r.r_okkind[k]);
+	printf("idle_fin_then_rst=%ld\n", r.r_finrst);
 	printf("unfinished=%ld\n", unfinished);
 	if (out != NULL) {
 		if ((f = fopen(out, "w")) == NULL) {
