@@ -169,7 +169,9 @@ class Box:
     def sh(self, cmd, timeout=60):
         r = self.c.run(['sh', '-c', cmd], timeout=timeout)
         if r.returncode != 0:
-            raise ht.TestFailure('%s: exit %d\n%s%s' % (cmd, r.returncode, r.stdout, r.stderr))
+            log = self.c.run(['journalctl', '--no-pager', '-o', 'cat', '-n', '15']).stdout
+            raise ht.TestFailure('%s: exit %d\n%s%s--- the journal\'s last lines:\n%s'
+                                 % (cmd, r.returncode, r.stdout, r.stderr, log))
         return r.stdout
 
     def install(self):
@@ -243,9 +245,12 @@ def attribute(events, fails, bins, end):
         row['name'] = name
         row['ok'] = sum(n for t, n in bins if t0 <= t < t1)
         refused = []
+        row['detail'] = {}
         for cl, kind, ts, te, sent, got in fails:
             if t0 <= te < t1:
                 row[cl] += 1
+                what = '%s %s%s' % (cl, kind, ' (request sent)' if sent else '')
+                row['detail'][what] = row['detail'].get(what, 0) + 1
                 if cl == 'refused':
                     refused.append(te)
         row['refused_window'] = max(refused) - min(refused) if refused else 0.0
@@ -426,8 +431,13 @@ def lossless(prefix):
     need_rows()
     bad = [r for r in S.rows if r['name'].startswith(prefix)
            and any(r[k] for k in FAIL_CLASSES if k != 'idle_fin')]
+    detail = {}
+    for r in bad:
+        for k, n in r['detail'].items():
+            detail[k] = detail.get(k, 0) + n
     ht.check(not bad, 'requests lost: ' + '; '.join(
-        '%s: %s' % (r['name'], describe(r)) for r in bad))
+        '%s: %s' % (r['name'], describe(r)) for r in bad) + '\nby class and connection: '
+        + ', '.join('%s %d' % kv for kv in sorted(detail.items())))
 
 
 @run.case
