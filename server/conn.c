@@ -29,11 +29,15 @@
  * The one timer serves whichever deadline the state needs:
  *	CONN_IDLE_NEW		header_timeout, then close quietly
  *	CONN_IDLE_KEEPALIVE	keepalive_timeout, then close quietly
+ *				(in a shutdown, both: HELLOD_CLOSE_GRACE_MS
+ *				for a request on its way, then
+ *				conn_close_idle())
  *	CONN_READING		header_timeout from the request's first byte
  *				(or from the end of the previous response),
  *				then 408
  *	CONN_SLEEPING		sleep, then answer
- *	CONN_LINGERING		HELLOD_LINGER_MS, then close
+ *	CONN_LINGERING		HELLOD_LINGER_MS (HELLOD_CLOSE_GRACE_MS
+ *				after conn_close_idle()), then close
  * A client that stops reading is caught by the bufferevent write timeout.
  */
 #include <sys/types.h>
@@ -68,6 +72,9 @@ static void	conn_after_response(struct conn *);
 static int	conn_linger(struct conn *);
 static int	conn_close_flushed(struct conn *, enum stats_close,
 		    const char *);
+static int	conn_close_idle(struct conn *, enum stats_close,
+		    const char *);
+static int	conn_take_input(struct conn *);
 static enum stats_close conn_errno_reason(int);
 static void	conn_set_idle(struct conn *, int);
 
@@ -337,14 +344,62 @@ conn_errno_reason(int err)
 }
 
 /*
- * At max_connections: give up an idle keep-alive connection, once its
- * last response, if still queued, is written.
+ * At max_connections: give up an idle keep-alive connection
+ * (conn_close_idle). Returns -1 if it was closed at once, 0 if it closes
+ * within HELLOD_CLOSE_GRACE_MS (or once its last responses are written).
  */
-void
+int
 conn_reclaim(struct conn *c)
 {
-	(void)conn_close_flushed(c, STATS_CLOSE_RECLAIMED,
-	    "idle, closed for a new connection");
+	return (conn_close_idle(c, STATS_CLOSE_RECLAIMED,
+	    "idle, closed for a new connection"));
+}
+
+/*
+ * Read what the client of an idle connection has sent by now, which the
+ * loop may not have reported yet, and answer it. Returns 1 if there was
+ * input (c is answering it), 0 if none, -1 if c was closed or reached EOF
+ * (the caller must not touch it then).
+ */
+static int
+conn_take_input(struct conn *c)
+{
+	int	r;
+
+	if (evbuffer_get_length(conn_in(c)) == 0 &&
+	    (r = conn_read_now(c)) <= 0)
+		return (r);
+	return (conn_run(c) == -1 ? -1 : 1);
+}
+
+/*
+ * Close an idle connection (CONN_IDLE_NEW or CONN_IDLE_KEEPALIVE) for
+ * reason without losing a request: what its client has sent by now is
+ * answered, with Connection: close. With nothing sent, our side is shut
+ * once the output is written, and what arrives is read and dropped for
+ * HELLOD_CLOSE_GRACE_MS: a request that crosses the close then finds a
+ * FIN, not a reset, and its client can send it again (RFC 9112, 9.3.1).
+ * Returns -1 if c was closed (the caller must not touch it), else 0.
+ */
+static int
+conn_close_idle(struct conn *c, enum stats_close reason, const char *why)
+{
+	int	r;
+
+	c->c_close = 1;
+	c->c_reason = reason;
+	if ((r = conn_take_input(c)) != 0)
+		return (r == -1 ? -1 : 0);
+	log_debug("conn %llu: %s: closing: %s", (unsigned long long)c->c_id,
+	    c->c_addr, why);
+	conn_set_idle(c, 0);
+	evtimer_del(&c->c_timer);
+	c->c_state = CONN_CLOSING;
+	c->c_linger = 1;
+	c->c_quick = 1;
+	if (evbuffer_get_length(conn_out(c)) > 0)
+		return (0);	/* conn_drained() lingers once written */
+	return (conn_linger(c));
 }
 
 /*
@@ -372,14 +427,27 @@ conn_close_flushed(struct conn *c, enum stats_close reason, const char *why)
 	return (0);
 }
 
-/* Graceful shutdown: drop what has not asked for anything yet. */
+/*
+ * Graceful shutdown: answer what is under way, with Connection: close,
+ * then close. An idle connection may hold a request already, unread, or
+ * have one on the way (a new connection's first, above all): what has
+ * arrived is answered now, and the client gets HELLOD_CLOSE_GRACE_MS to
+ * send one before conn_close_idle() closes it (conn_timer_cb()).
+ */
 void
 conn_shutdown(struct conn *c)
 {
+	struct timeval	tv;
+
 	switch (c->c_state) {
 	case CONN_IDLE_NEW:
 	case CONN_IDLE_KEEPALIVE:
-		conn_close(c, STATS_CLOSE_SHUTDOWN, "shutdown");
+		c->c_close = 1;
+		c->c_reason = STATS_CLOSE_SHUTDOWN;
+		if (conn_take_input(c) != 0)
+			break;		/* answering it, or closed */
+		worker_ms_tv(HELLOD_CLOSE_GRACE_MS, &tv);
+		evtimer_add(&c->c_timer, &tv);
 		break;
 	case CONN_READING:
 	case CONN_SLEEPING:
@@ -710,7 +778,8 @@ conn_linger(struct conn *c)
 		return (-1);
 	}
 	c->c_state = CONN_LINGERING;
-	worker_ms_tv(HELLOD_LINGER_MS, &tv);
+	worker_ms_tv(c->c_quick ? HELLOD_CLOSE_GRACE_MS : HELLOD_LINGER_MS,
+	    &tv);
 	evtimer_add(&c->c_timer, &tv);
 	return (0);
 }
@@ -765,10 +834,17 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 	worker_doing(c->c_w, "a connection's timer", c->c_id);
 	switch (c->c_state) {
 	case CONN_IDLE_NEW:
-		conn_close(c, STATS_CLOSE_TIMEOUT,
-		    "no request within header_timeout");
-		break;
 	case CONN_IDLE_KEEPALIVE:
+		if (c->c_w->w_stopping) {	/* see conn_shutdown() */
+			(void)conn_close_idle(c, STATS_CLOSE_SHUTDOWN,
+			    "shutdown");
+			break;
+		}
+		if (c->c_state == CONN_IDLE_NEW) {
+			conn_close(c, STATS_CLOSE_TIMEOUT,
+			    "no request within header_timeout");
+			break;
+		}
 		/* Idle since its last response was queued, not written:
 		 * a slow reader still gets it (write_timeout bounds that). */
 		(void)conn_close_flushed(c, STATS_CLOSE_TIMEOUT,

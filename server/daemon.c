@@ -129,114 +129,6 @@ server_init(struct server *s, struct config *cf, struct pages *ps)
 	return (0);
 }
 
-/* Serve on the n sockets systemd passed; the `listen` keys are ignored. */
-static int
-server_adopt(struct server *s, int n, char **cause)
-{
-	struct worker	*w;
-	unsigned int	 k;
-	int		 i, fd, r;
-
-	for (i = 0; i < n; i++) {
-		fd = SYSTEMD_LISTEN_FDS_START + i;
-		if ((r = systemd_is_socket_inet(fd)) <= 0) {
-			if (asprintf(cause, "socket-activated fd %d: %s", fd,
-			    r < 0 ? strerror(-r) : "not a listening TCP "
-			    "socket (hellod needs ListenStream= with an "
-			    "IP address)") == -1)
-				*cause = NULL;
-			return (HELLOD_EXIT_CONFIG);
-		}
-	}
-	log_info("using %d socket-activated fd(s) from systemd: the %zu "
-	    "`listen` key(s) in %s are ignored", n, server_cf(s)->cf_nlisten,
-	    server_cf(s)->cf_path);
-	/* Workers 1.. get a dup() each; worker 0, last, the fd itself. */
-	for (i = 0; i < n; i++) {
-		for (k = s->s_nworkers; k-- > 0;) {
-			w = &s->s_workers[k];
-			if (listener_adopt(w, SYSTEMD_LISTEN_FDS_START + i,
-			    k != 0, k != 0 ? LISTENER_QUIET : 0,
-			    &w->w_listeners[i], cause) == -1)
-				return (HELLOD_EXIT_OSERR);
-			w->w_nlisteners++;
-		}
-	}
-	s->s_activated = 1;
-	return (0);
-}
-
-/* Bind every `listen` address once per worker (SO_REUSEPORT if > 1). */
-static int
-server_bind(struct server *s, char **cause)
-{
-	struct config	*cf = server_cf(s);
-	struct worker	*w, *w0 = &s->s_workers[0];
-	struct listener	*l0;
-	unsigned int	 k;
-	size_t		 i;
-	int		 flags;
-
-	flags = s->s_nworkers > 1 ? LISTENER_REUSEPORT : 0;
-	for (i = 0; i < cf->cf_nlisten; i++) {
-		l0 = &w0->w_listeners[i];
-		if (listener_open(w0, &cf->cf_listen[i], NULL, 0, flags,
-		    l0, cause) == -1)
-			return (HELLOD_EXIT_OSERR);
-		w0->w_nlisteners++;
-		/* The others bind where the first did (port 0: same port). */
-		for (k = 1; k < s->s_nworkers; k++) {
-			w = &s->s_workers[k];
-			if (listener_open(w, &cf->cf_listen[i],
-			    (struct sockaddr *)&l0->l_ss, l0->l_sslen,
-			    flags | LISTENER_QUIET, &w->w_listeners[i],
-			    cause) == -1)
-				return (HELLOD_EXIT_OSERR);
-			w->w_nlisteners++;
-		}
-	}
-	return (0);
-}
-
-/*
- * Open the listeners of every worker: on the sockets systemd passed, if
- * any, else on every `listen` address. Returns 0, or the exit status to
- * leave with and a cause: HELLOD_EXIT_CONFIG for a passed socket hellod
- * cannot serve on (the .socket unit must be fixed; retrying cannot help),
- * HELLOD_EXIT_OSERR for failures to bind or listen.
- */
-int
-server_listen(struct server *s, char **cause)
-{
-	size_t		n;
-	unsigned int	k;
-	int		nfds;
-
-	*cause = NULL;
-	if ((nfds = systemd_listen_fds()) < 0) {
-		if (asprintf(cause, "sd_listen_fds: %s", strerror(-nfds)) == -1)
-			*cause = NULL;
-		return (HELLOD_EXIT_OSERR);
-	}
-	if (server_cf(s)->cf_metrics != NULL &&
-	    (s->s_metrics = metrics_open(s, server_cf(s)->cf_metrics,
-	    cause)) == NULL)
-		return (HELLOD_EXIT_OSERR);
-	n = nfds > 0 ? (size_t)nfds : server_cf(s)->cf_nlisten;
-	for (k = 0; k < s->s_nworkers; k++) {
-		s->s_workers[k].w_listeners = calloc(n,
-		    sizeof *s->s_workers[k].w_listeners);
-		if (s->s_workers[k].w_listeners == NULL) {
-			*cause = strdup("out of memory");
-			return (HELLOD_EXIT_OSERR);
-		}
-	}
-	s->s_nlisteners = n;
-	if (nfds > 0)
-		return (server_adopt(s, nfds, cause));
-	return (server_bind(s, cause));
-}
-
 /* "serving on ADDR, ADDR, root DIR, N worker(s)", for STATUS=. */
 static void
 server_status(struct server *s, char *buf, size_t size)
@@ -246,6 +138,10 @@ server_status(struct server *s, char *buf, size_t size)
 
 	len = (size_t)snprintf(buf, size, "serving on");
 	for (i = 0; i < w0->w_nlisteners && len < size; i++) {
+		/* Stored sockets of one address may all be worker 0's. */
+		if (i > 0 && strcmp(w0->w_listeners[i].l_name,
+		    w0->w_listeners[i - 1].l_name) == 0)
+			continue;
 		len += (size_t)snprintf(buf + len, size - len, "%s %s",
 		    i > 0 ? "," : "", w0->w_listeners[i].l_name);
 	}
@@ -298,6 +194,8 @@ server_ready(struct server *s)
 	    server_cf(s)->cf_root);
 	server_status(s, status, sizeof status);
 	systemd_notify("READY=1\nSTATUS=%s", status);
+	/* The listeners outlive this process in systemd's fd store. */
+	sockets_store(s);
 
 	/* Live figures in STATUS=, for systemctl status: see
 	 * server_status_cb(). */

@@ -49,6 +49,11 @@
 #define HELLOD_LINGER_MS	2000	/* lingering close: read and drop
 					   input this long after a final
 					   response */
+#define HELLOD_CLOSE_GRACE_MS	250	/* closing an idle connection
+					   (shutdown, max_connections):
+					   wait this long for a request
+					   on the way, and linger this
+					   long after shutting our side */
 #define HELLOD_READ_MAX		4096	/* bytes read from a connection
 					   at a time */
 #define HELLOD_ACCEPT_RETRY_MS	500	/* retry accept after EMFILE */
@@ -482,11 +487,16 @@ struct listener {
 	socklen_t		 l_sslen;
 	int			 l_quiet;	/* not the first worker's: the
 						   address is logged once */
+	int			 l_stored;	/* goes to systemd's fd store
+						   (not a dup(), not a
+						   .socket unit's) */
+	int			 l_sent;	/* sockets_store() sent it */
 	char			 l_name[64];	/* bound address */
 };
 
 #define LISTENER_REUSEPORT	0x1	/* SO_REUSEPORT: one per worker */
 #define LISTENER_QUIET		0x2	/* don't log (not worker 0) */
+#define LISTENER_STORED		0x4	/* adopted from the fd store */
 
 int		 listener_open(struct worker *, const struct listen_addr *,
 		     const struct sockaddr *, socklen_t, int,
@@ -494,6 +504,7 @@ int		 listener_open(struct worker *, const struct listen_addr *,
 int		 listener_adopt(struct worker *, int, int, int,
 		     struct listener *, char **);
 void		 listener_close(struct listener *);
+int		 listener_fd(struct listener *);
 void		 listener_enable(struct worker *, int);
 int		 listener_out_of_resources(int);
 void		 listener_format(const struct sockaddr *, socklen_t, char *,
@@ -536,6 +547,8 @@ struct conn {
 	unsigned char		 c_nodelay;	/* TCP_NODELAY set */
 	unsigned char		 c_head_timer;	/* CONN_READING: c_timer is
 						   the head deadline */
+	unsigned char		 c_quick;	/* linger HELLOD_CLOSE_GRACE_MS,
+						   not HELLOD_LINGER_MS */
 	char			 c_addr[CONN_ADDR_LEN];	/* peer, for logs */
 };
 
@@ -544,7 +557,7 @@ TAILQ_HEAD(conn_list, conn);
 int		 conn_new(struct worker *, evutil_socket_t,
 		     const struct sockaddr *, socklen_t);
 void		 conn_close(struct conn *, enum stats_close, const char *);
-void		 conn_reclaim(struct conn *);
+int		 conn_reclaim(struct conn *);
 void		 conn_shutdown(struct conn *);
 
 /*
@@ -563,7 +576,10 @@ void		 systemd_notify(const char *, ...) printflike(1, 2);
 void		 systemd_notify_reloading(void);
 void		 systemd_notify_watchdog(void);
 int		 systemd_watchdog_usec(uint64_t *);
-int		 systemd_listen_fds(void);
+int		 systemd_listen_fds(char ***);
+void		 systemd_names_free(char **);
+void		 systemd_fd_store(const char *, const int *, size_t);
+void		 systemd_fd_store_remove(const char *);
 int		 systemd_is_socket_inet(int);
 int		 systemd_journal_send(const char *, int, const char *,
 		     const struct iovec *, size_t);
@@ -595,9 +611,27 @@ systemd_watchdog_usec(uint64_t *usec)
 	return (0);
 }
 static inline int
-systemd_listen_fds(void)
+systemd_listen_fds(char ***names)
 {
+	*names = NULL;
 	return (0);
+}
+static inline void
+systemd_names_free(char **names)
+{
+	(void)names;
+}
+static inline void
+systemd_fd_store(const char *name, const int *fds, size_t n)
+{
+	(void)name;
+	(void)fds;
+	(void)n;
+}
+static inline void
+systemd_fd_store_remove(const char *name)
+{
+	(void)name;
 }
 static inline int
 systemd_is_socket_inet(int fd)
@@ -748,9 +782,10 @@ worker_doing(struct worker *w, const char *what, uint64_t id)
 
 /* metrics.c */
 struct metrics;
-struct metrics	*metrics_open(struct server *, const struct listen_addr *,
+struct metrics	*metrics_open(struct server *, const struct listen_addr *, int,
 		     char **);
 void		 metrics_close(struct metrics *);
+int		 metrics_fd(struct metrics *);
 
 /* daemon.c */
 enum server_note {
@@ -780,8 +815,8 @@ struct server {
 	int			 s_notes[2];	/* worker -> main notes */
 	struct event		*s_notes_ev;
 
-	int			 s_activated;	/* sockets from systemd */
-	size_t			 s_nlisteners;	/* per worker */
+	int			 s_activated;	/* sockets of a .socket unit */
+	size_t			 s_nlisteners;	/* addresses served */
 	uint64_t		 s_watchdog_ms;	/* 0: no watchdog */
 	struct event		*s_watchdog;	/* WATCHDOG=1 pings */
 	int			 s_stuck_warned; /* a worker is stuck */
@@ -802,7 +837,10 @@ struct server {
 
 struct event_base *server_base_new(void);
 int		 server_init(struct server *, struct config *, struct pages *);
-int		 server_listen(struct server *, char **);
+
+/* sockets.c: the listening sockets, from systemd and back to its store. */
+int		 sockets_listen(struct server *, char **);
+void		 sockets_store(struct server *);
 int		 server_ready(struct server *);
 int		 server_run(struct server *);
 void		 server_free(struct server *);

@@ -1,9 +1,10 @@
 /*
- * Listening sockets: one evconnlistener per `listen` address and worker,
- * all feeding conn_new(). With more than one worker each binds its own
+ * Listening sockets: one evconnlistener per socket and worker, all
+ * feeding conn_new(). With more than one worker each binds its own
  * socket with SO_REUSEPORT and the kernel spreads new connections over
- * them; a socket systemd passed is dup()ed for each worker instead (one
- * queue, every worker's loop polls it). Accepting pauses at
+ * them; a socket systemd passed may be dup()ed for several workers
+ * instead (one queue, each of their loops polls it). Which sockets come
+ * from where is sockets.c's business. Accepting pauses at
  * max_connections and when the process is out of descriptors
  * (EMFILE/ENFILE): a listening socket that stays readable would otherwise
  * spin the loop and flood the log.
@@ -27,6 +28,7 @@ static void	listener_accept_cb(struct evconnlistener *, evutil_socket_t,
 static void	listener_error_cb(struct evconnlistener *, void *);
 static void	listener_emfile_warn(struct listener *, int);
 static int	listener_start(struct listener *, evutil_socket_t);
+static int	listener_probe(const struct listen_addr *);
 
 /* Format an address as 127.0.0.1:7878 or [::1]:7878. */
 void
@@ -85,6 +87,9 @@ listener_open(struct worker *w, const struct listen_addr *la,
 	if (sa == NULL) {
 		sa = (const struct sockaddr *)&la->la_ss;
 		salen = la->la_len;
+		if ((flags & LISTENER_REUSEPORT) &&
+		    listener_probe(la) == -1)
+			goto fail_probe;
 	}
 	fd = socket(la->la_ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
@@ -124,10 +129,48 @@ listener_open(struct worker *w, const struct listen_addr *la,
 fail:
 	saved = errno;
 	close(fd);
+	errno = saved;
+fail_probe:
+	saved = errno;
 	if (asprintf(cause, "listen %s: %s", la->la_text,
 	    strerror(saved)) == -1)
 		*cause = NULL;
 	return (-1);
+}
+
+/*
+ * Is la free for us? A socket bound with SO_REUSEPORT joins any group of
+ * sockets of the same user on that address, so a second hellod would
+ * share the first one's connections without a word. A bind without
+ * SO_REUSEPORT fails with EADDRINUSE while anyone listens there (and
+ * SO_REUSEADDR keeps connections in TIME_WAIT from counting): then so do
+ * we, as a server that binds without it would. Port 0 is always free.
+ * Returns 0, or -1 with errno set.
+ */
+static int
+listener_probe(const struct listen_addr *la)
+{
+	const struct sockaddr_in	*sin;
+	const struct sockaddr_in6	*sin6;
+	int				 fd, on = 1, r, saved;
+
+	sin = (const struct sockaddr_in *)(const void *)&la->la_ss;
+	sin6 = (const struct sockaddr_in6 *)(const void *)&la->la_ss;
+	if ((la->la_ss.ss_family == AF_INET && sin->sin_port == 0) ||
+	    (la->la_ss.ss_family == AF_INET6 && sin6->sin6_port == 0))
+		return (0);
+	if ((fd = socket(la->la_ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC,
+	    0)) == -1)
+		return (-1);
+	r = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+	if (r == 0 && la->la_ss.ss_family == AF_INET6)
+		r = setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+	if (r == 0)
+		r = bind(fd, (const struct sockaddr *)&la->la_ss, la->la_len);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return (r);
 }
 
 /*
@@ -170,9 +213,17 @@ listener_adopt(struct worker *w, int fd, int dup, int flags,
 		return (-1);
 	}
 	if (!l->l_quiet)
-		log_info("listening on %s (socket-activated fd %d)", l->l_name,
-		    fd);
+		log_info("listening on %s (%s fd %d)", l->l_name,
+		    (flags & LISTENER_STORED) ? "kept by systemd," :
+		    "socket-activated", fd);
 	return (0);
+}
+
+/* The listening socket (the listener owns it). */
+int
+listener_fd(struct listener *l)
+{
+	return (evconnlistener_get_fd(l->l_lev));
 }
 
 /* Stop listening and close the socket. */

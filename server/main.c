@@ -117,7 +117,7 @@ main(int argc, char **argv)
 		server_free(&s);
 		return (HELLOD_EXIT_OSERR);
 	}
-	if ((status = server_listen(&s, &cause)) != 0) {
+	if ((status = sockets_listen(&s, &cause)) != 0) {
 		log_error("%s", cause != NULL ? cause : "out of memory");
 		free(cause);
 		server_free(&s);

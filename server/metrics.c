@@ -61,11 +61,14 @@ static void	metrics_error_cb(struct evconnlistener *, void *);
 static void	metrics_retry_cb(evutil_socket_t, short, void *);
 
 /*
- * Open the metrics listener on la, in the main loop of s. Returns NULL
- * with *cause set if it cannot be bound.
+ * Open the metrics listener of la in the main loop of s: on fd, a socket
+ * bound and listening already (from systemd's fd store; it is ours from
+ * here on, even on failure), or bound here if fd is -1. Returns NULL with
+ * *cause set if it cannot be.
  */
 struct metrics *
-metrics_open(struct server *s, const struct listen_addr *la, char **cause)
+metrics_open(struct server *s, const struct listen_addr *la, int fd,
+    char **cause)
 {
 	struct metrics		*m;
 	struct sockaddr_storage	 ss;
@@ -74,13 +77,24 @@ metrics_open(struct server *s, const struct listen_addr *la, char **cause)
 	*cause = NULL;
 	if ((m = calloc(1, sizeof *m)) == NULL) {
 		*cause = strdup("out of memory");
+		if (fd != -1)
+			close(fd);
 		return (NULL);
 	}
 	m->m_srv = s;
 	TAILQ_INIT(&m->m_conns);
-	m->m_lev = evconnlistener_new_bind(s->s_base, metrics_accept_cb, m,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE,
-	    64, (const struct sockaddr *)&la->la_ss, (int)la->la_len);
+	if (fd != -1) {
+		if (evutil_make_socket_nonblocking(fd) == 0 &&
+		    evutil_make_socket_closeonexec(fd) == 0)
+			m->m_lev = evconnlistener_new(s->s_base,
+			    metrics_accept_cb, m, LEV_OPT_CLOSE_ON_FREE, 0, fd);
+		if (m->m_lev == NULL)
+			close(fd);
+	} else
+		m->m_lev = evconnlistener_new_bind(s->s_base,
+		    metrics_accept_cb, m, LEV_OPT_CLOSE_ON_FREE |
+		    LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE, 64,
+		    (const struct sockaddr *)&la->la_ss, (int)la->la_len);
 	if (m->m_lev == NULL) {
 		if (asprintf(cause, "metrics_listen %s: %s", la->la_text,
 		    strerror(errno)) == -1)
@@ -102,8 +116,16 @@ metrics_open(struct server *s, const struct listen_addr *la, char **cause)
 		    sizeof m->m_name);
 	else
 		(void)snprintf(m->m_name, sizeof m->m_name, "%s", la->la_text);
-	log_info("metrics on http://%s%s", m->m_name, METRICS_PATH);
+	log_info("metrics on http://%s%s%s", m->m_name, METRICS_PATH,
+	    fd != -1 ? " (kept by systemd)" : "");
 	return (m);
+}
+
+/* The listening socket, or -1. */
+int
+metrics_fd(struct metrics *m)
+{
+	return (m->m_lev != NULL ? evconnlistener_get_fd(m->m_lev) : -1);
 }
 
 /* Close the listener and every metrics connection; NULL is fine. */

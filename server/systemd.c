@@ -1,7 +1,8 @@
 /*
  * systemd integration through libsystemd: readiness, reload and stop
  * notifications and watchdog pings (sd_notify(3)), socket activation
- * (sd_listen_fds(3)) and access entries with fields in the journal
+ * and the file-descriptor store (sd_listen_fds(3),
+ * sd_pid_notify_with_fds(3)) and access entries with fields in the journal
  * (sd_journal_sendv_with_location(), see sd_journal_print(3)). libsystemd
  * speaks the protocols; this file only wraps it in hellod's terms
  * (systemd_*; libsystemd owns sd_*).
@@ -133,29 +134,77 @@ systemd_watchdog_usec(uint64_t *usec)
 }
 
 /*
- * How many sockets systemd passed, from SYSTEMD_LISTEN_FDS_START on; 0 if
- * none or they are meant for another process, -errno if the variables are
- * malformed. sd_listen_fds_with_names() unsets $LISTEN_PID, $LISTEN_FDS
- * and $LISTEN_FDNAMES (children must not take the sockets for theirs) and
- * makes the fds close-on-exec; their names (FileDescriptorName=) are
- * logged.
+ * How many sockets systemd passed, from SYSTEMD_LISTEN_FDS_START on (a
+ * .socket unit's and the fd store's alike), with their names in *names
+ * (FDNAME= or FileDescriptorName=; free with systemd_names_free()); 0 if
+ * none or they are meant for another process, -errno if the variables
+ * are malformed. sd_listen_fds_with_names() unsets $LISTEN_PID,
+ * $LISTEN_FDS and $LISTEN_FDNAMES (children must not take the sockets for
+ * theirs) and makes the fds close-on-exec.
  */
 int
-systemd_listen_fds(void)
+systemd_listen_fds(char ***names)
 {
-	char	**names = NULL;
-	int	  i, n;
+	int	i, n;
 
-	n = sd_listen_fds_with_names(1, &names);
-	for (i = 0; i < n && names != NULL; i++)
-		log_debug("socket-activated fd %d: %s",
-		    SYSTEMD_LISTEN_FDS_START + i, names[i]);
-	if (names != NULL) {
-		for (i = 0; names[i] != NULL; i++)
-			free(names[i]);
-		free(names);
-	}
+	*names = NULL;
+	n = sd_listen_fds_with_names(1, names);
+	for (i = 0; i < n && *names != NULL; i++)
+		log_debug("passed fd %d: %s", SYSTEMD_LISTEN_FDS_START + i,
+		    (*names)[i]);
 	return (n);
+}
+
+/* Free what systemd_listen_fds() returned in names; NULL is fine. */
+void
+systemd_names_free(char **names)
+{
+	size_t	i;
+
+	if (names == NULL)
+		return;
+	for (i = 0; names[i] != NULL; i++)
+		free(names[i]);
+	free(names);
+}
+
+/*
+ * Hand fds to systemd's file-descriptor store under name (FDSTORE=1):
+ * systemd keeps a copy of each until the unit stops for good, and passes
+ * them to the next process of the unit like socket-activated ones. A
+ * no-op without $NOTIFY_SOCKET; systemd refuses them when the unit sets
+ * no FileDescriptorStoreMax= (it logs that itself).
+ */
+void
+systemd_fd_store(const char *name, const int *fds, size_t n)
+{
+	char	*msg;
+	int	 r;
+
+	if (n == 0)
+		return;
+	if (asprintf(&msg, "FDSTORE=1\nFDNAME=%s", name) == -1) {
+		log_warnx("sd_pid_notify_with_fds: out of memory");
+		return;
+	}
+	r = sd_pid_notify_with_fds(0, 0, msg, fds, (unsigned int)n);
+	if (r < 0)
+		log_warnx("fd store: cannot hand %s to systemd: %s", name,
+		    strerror(-r));
+	else if (r > 0)
+		log_debug("fd store: %s: %zu socket(s) handed to systemd",
+		    name, n);
+	free(msg);
+}
+
+/* Take the fds stored under name out of systemd's store (FDSTOREREMOVE=1). */
+void
+systemd_fd_store_remove(const char *name)
+{
+	int	r;
+
+	if ((r = sd_notifyf(0, "FDSTOREREMOVE=1\nFDNAME=%s", name)) < 0)
+		systemd_notify_failed(r);
 }
 
 /*

@@ -541,15 +541,20 @@ worker_conn_opened(struct worker *w)
 {
 	struct server	*s = w->w_srv;
 	struct conn	*idle;
-	size_t		 n, max = (size_t)w->w_cf->cf_max_connections;
+	size_t		 n, closing = 0;
+	size_t		 max = (size_t)w->w_cf->cf_max_connections;
 
 	w->w_nconns++;
 	n = atomic_fetch_add(&s->s_nconns, 1) + 1;
-	while (n >= max && (idle = TAILQ_FIRST(&w->w_idle)) != NULL) {
-		conn_reclaim(idle);
+	/* One that answers a last request, or lingers, first, is as good
+	 * as closed: it goes within HELLOD_CLOSE_GRACE_MS or so. */
+	while (n - closing >= max &&
+	    (idle = TAILQ_FIRST(&w->w_idle)) != NULL) {
+		if (conn_reclaim(idle) == 0)
+			closing++;
 		n = atomic_load(&s->s_nconns);
 	}
-	if (n >= max)
+	if (n - closing >= max)
 		worker_limit(w);
 }
 

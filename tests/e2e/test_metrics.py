@@ -591,7 +591,7 @@ def accept_pauses_at_max_connections():
 @run.case
 def idle_connection_reclaimed_at_max_connections():
     # A connection that brings the count to max_connections makes hellod
-    # close its longest-idle keep-alive connection at once.
+    # close its longest-idle keep-alive connection at once (a FIN).
     with MetricsServer(options={'workers': '1', 'max_connections': '3'}) as s:
         idle = [ht.Conn(s.port) for _ in range(2)]
         try:
@@ -604,6 +604,11 @@ def idle_connection_reclaimed_at_max_connections():
             check_eq(idle[0].expect_closed(ht.slow(2), 'the longest-idle connection'),
                      'eof', 'how the longest-idle connection ended')
             idle[1].expect_open(0.1)
+            # hellod shut its side (FIN) and reads on until the client
+            # closes (or 250 ms pass): then it is counted as closed.
+            idle[0].close()
+            ht.wait_for(lambda: s.scrape().get('hellod_connections_closed_total',
+                                               reason='max_connections') == 1.0, ht.slow(2))
             e = s.scrape()
             check_eq(e.get('hellod_connections_closed_total', reason='max_connections'), 1.0,
                      'closed to make room (max_connections)')

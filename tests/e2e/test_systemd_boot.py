@@ -473,6 +473,50 @@ def stop_drains_and_closes_port():
     check_eq(rc, 7, 'curl exit code after stop (7 = connection refused)')
 
 
+@run.case(timeout=60)
+def restart_keeps_the_listening_sockets():
+    # hellod.service alone (no .socket): once ready it hands its listening
+    # sockets to systemd's store; `systemctl restart` in the middle of a
+    # stream of requests then refuses none (the store keeps listening while
+    # no hellod runs, the next one takes the sockets back); `systemctl
+    # stop` empties the store and closes the port.
+    need_box(service=False)
+    r = S.box.run(['systemctl', 'start', 'hellod.service'], timeout=30)
+    check_eq(r.returncode, 0, 'systemctl start hellod.service (%s)' % r.stderr.strip())
+    n = wait_show('hellod.service', 'NFileDescriptorStore', lambda v: v not in ('', '0'), 10)
+    ht.note('NFileDescriptorStore=%s after start' % n)
+    loop = subprocess.Popen(['nsenter', '-t', str(S.box.pid1), '-a', 'env', '-i',
+                             'PATH=' + nspawn.PATH, 'sh', '-c',
+                             'for i in $(seq 400); do curl -s -m 5 -o /dev/null '
+                             '-w "%%{http_code}\\n" %s/; done' % URL],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.5)
+        r = S.box.run(['systemctl', 'restart', 'hellod.service'], timeout=30)
+        out, _ = loop.communicate(timeout=60)
+    finally:
+        if loop.poll() is None:
+            loop.kill()
+            loop.wait()
+    check_eq(r.returncode, 0, 'systemctl restart (%s)' % r.stderr.strip())
+    codes = out.split()
+    bad = [c for c in codes if c != '200']
+    ht.note('%d requests around the restart: %d not 200 %s' % (len(codes), len(bad), bad[:5]))
+    check_eq(len(codes), 400, 'requests made')
+    check_eq(bad, [], 'requests not answered 200 across the restart')
+    check_eq(S.box.show('hellod.service', 'NFileDescriptorStore'), n,
+             'NFileDescriptorStore after the restart')
+    took = [m for _, m, _ in journal() if 'back from systemd' in m]
+    check(took, 'no "took N listening socket(s) ... back from systemd" in the journal')
+    r = S.box.run(['systemctl', 'stop', 'hellod.service'], timeout=30)
+    check_eq(r.returncode, 0, 'systemctl stop')
+    check_eq(S.box.show('hellod.service', 'NFileDescriptorStore'), '0',
+             'NFileDescriptorStore after stop')
+    rc, _, _ = curl('/', timeout=3)
+    check_eq(rc, 7, 'curl exit code after stop (7 = connection refused)')
+
+
 @run.case
 def container_shuts_down_clean():
     need_box(service=False)
