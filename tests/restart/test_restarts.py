@@ -31,9 +31,10 @@ of the next event.  The test passes when the restarts, the upgrade and the
 workers change refuse, reset, time out and fail 0 requests, and close idle
 keep-alive connections by FIN only (idle_rst 0), and the watchdog kill
 refuses none and fails at most as many requests as there are connections
-(only those inside the frozenprocess).  --report prints a markdown table instead of asserting; --nginx
-adds Debian's nginx in the same container (its own minimal config on the
-same port, the echo module for /sleep) under 10 x systemctl restart nginx.
+(only those inside the frozen process).  --report prints a markdown table
+instead of asserting; --nginx adds Debian's nginx in the same container
+(its own minimal config on the same port, the echo module for /sleep)
+under 10 x systemctl restart nginx.
 
 Skips (77) when not root, systemd-nspawn is missing or CAP_NET_ADMIN is
 not held (--private-network needs it); with CI=true in the environment a
