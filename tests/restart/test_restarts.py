@@ -123,8 +123,9 @@ http {
 class Box:
     """The container, the package in it, and the files bound into it."""
 
-    def __init__(self, deb):
+    def __init__(self, deb, keys=(('sleep', SLEEP), ('access_log', 'off'))):
         self.deb = os.path.abspath(deb)
+        self.keys = keys            # (key, value) set in the installed config
         self.work = tempfile.mkdtemp(prefix='hellod-restart-')
         os.chmod(self.work, 0o755)
         self.c = None
@@ -145,8 +146,9 @@ class Box:
         x = os.path.join(self.work, 'x')
         subprocess.run(['dpkg-deb', '-x', self.deb, x], check=True)
         conf = open(x + CONF).read()
-        conf = set_key(conf, 'sleep', SLEEP)
-        conf = set_key(conf, 'access_log', 'off')
+        for key, value in self.keys:
+            conf = set_key(conf, key, value)
+        self.write('hellod.conf', conf)
         self.write('hellod-w2.conf', set_key(conf, 'workers', '2'))
         self.write('hellod-w3.conf', set_key(conf, 'workers', '3'))
         # 10 restarts in 12 s would hit the default start limit (5 starts
@@ -175,15 +177,19 @@ class Box:
                                  % (cmd, r.returncode, r.stdout, r.stderr, log))
         return r.stdout
 
-    def install(self):
+    def install(self, conf='hellod-w2.conf', dropin=True):
+        """dpkg -i, then conf (under /srv/restart) as the config, with
+        dropin the test drop-in, and a restart."""
         # Container images may carry a policy-rc.d that stops maintainer
         # scripts from starting services; a real Debian system has none.
         self.sh('rm -f /usr/sbin/policy-rc.d')
         self.sh('dpkg -i /srv/restart/hellod.deb', timeout=120)
-        self.sh('cp /srv/restart/hellod-w2.conf %s && hellod -t -c %s' % (CONF, CONF))
-        self.sh('mkdir -p /etc/systemd/system/hellod.service.d && '
-                'cp /srv/restart/test.conf /etc/systemd/system/hellod.service.d/ && '
-                'systemctl daemon-reload && systemctl restart hellod')
+        self.sh('cp /srv/restart/%s %s && hellod -t -c %s' % (conf, CONF, CONF))
+        if dropin:
+            self.sh('mkdir -p /etc/systemd/system/hellod.service.d && '
+                    'cp /srv/restart/test.conf /etc/systemd/system/hellod.service.d/ && '
+                    'systemctl daemon-reload')
+        self.sh('systemctl restart hellod')
         self.wait_serving()
 
     def wait_serving(self, timeout=10):
