@@ -41,7 +41,8 @@ alternating, REPS rounds.  The client and the server share the machine's
 cores.  Per run: steal (the 8th number of /proc/stat's cpu line) and "other
 CPU", the machine's busy time that neither wrk nor the server's
 processes used, both in % of all cores' time: other jobs on a shared
-machine show there (and softirq time charged to no process).
+machine show there (and softirq time charged to no process); and the
+server's CPU time per request, which such jobs disturb less than req/s.
 
 Skips (77) as test_restarts.py does.  Logs (the client's failures, the
 journal) go to tests/restart/logs/ in the build tree.
@@ -216,9 +217,10 @@ def server_cpu(box, comm):
 
 def wrk(box, unit, extra):
     """One wrk run in the container's netns: (req/s, errors, steal %,
-    others %): steal and the CPU that neither wrk nor the server's
-    processes used (other work on the machine, and the kernel's softirq
-    time not charged to a process), in % of all cores' time."""
+    others %, server us): steal and the CPU that neither wrk nor the
+    server's processes used (other work on the machine, and the kernel's
+    softirq time not charged to a process), in % of all cores' time; the
+    server's CPU time per request, in microseconds."""
     argv = (['nsenter', '-t', str(box.c.pid1), '-n', 'wrk'] + list(WRK) + list(extra)
             + ['http://127.0.0.1:%d/' % tr.PORT])
     s0 = server_cpu(box, unit)
@@ -243,7 +245,9 @@ def wrk(box, unit, extra):
                                             r.stdout))
     m2 = re.search(r'Non-2xx or 3xx responses: (\d+)', r.stdout)
     errors += int(m2.group(1)) if m2 else 0
-    return float(m.group(1)), errors, steal, others
+    m3 = re.search(r'(\d+) requests in', r.stdout)
+    us = 1e6 * (s1 - s0) / int(m3.group(1)) if m3 and int(m3.group(1)) else 0.0
+    return float(m.group(1)), errors, steal, others, us
 
 
 def nginx_setup(box):
@@ -289,16 +293,16 @@ def bench(box):
 
 def bench_table(out):
     rows = ['| server | mode | median req/s | min - max | runs (req/s) | steal % | '
-            'other CPU % | errors |',
-            '|---|---|--:|--:|---|---|---|--:|']
+            'other CPU % | server CPU us/req (median) | errors |',
+            '|---|---|--:|--:|---|---|---|--:|--:|']
     for (server, mode), runs in sorted(out.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         rps = [r[0] for r in runs]
-        rows.append('| %s | %s | %.0f | %.0f - %.0f | %s | %s | %s | %d |' % (
+        rows.append('| %s | %s | %.0f | %.0f - %.0f | %s | %s | %s | %.1f | %d |' % (
             server, mode, statistics.median(rps), min(rps), max(rps),
             ' '.join('%.0f' % r[0] for r in runs),
             ' '.join('%.1f' % r[2] for r in runs),
             ' '.join('%.0f' % r[3] for r in runs),
-            sum(r[1] for r in runs)))
+            statistics.median(r[4] for r in runs), sum(r[1] for r in runs)))
     return '\n'.join(rows)
 
 
