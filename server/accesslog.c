@@ -18,7 +18,8 @@
  * A failed write (disk full, I/O error) drops that buffer's lines rather
  * than block or retry: it is logged once per episode (a warning at the
  * first failure, an info line with the count of lost lines when a write
- * succeeds again), whichever worker sees it.
+ * succeeds again), whichever worker sees it, and counted in
+ * hellod_access_log_dropped_total.
  */
 #include <sys/types.h>
 #include <sys/time.h>
@@ -32,6 +33,17 @@
 #include "hellod.h"
 
 static void	accesslog_timer_cb(evutil_socket_t, short, void *);
+
+/* Lines dropped by failed writes, every file's, since start (metrics). */
+static _Atomic uint64_t	accesslog_dropped_total;
+
+/* Access lines dropped by failed writes since start. */
+uint64_t
+accesslog_dropped(void)
+{
+	return (atomic_load_explicit(&accesslog_dropped_total,
+	    memory_order_relaxed));
+}
 
 /*
  * Open path for appending (created 0640 if missing, less the umask).
@@ -126,6 +138,8 @@ accesslog_buf_flush(struct accesslog_buf *ab)
 		for (i = off; i < ab->ab_len; i++)
 			lost += ab->ab_data[i] == '\n';
 		atomic_fetch_add(&al->al_lost, lost);
+		atomic_fetch_add_explicit(&accesslog_dropped_total, lost,
+		    memory_order_relaxed);
 		if (!atomic_exchange(&al->al_failing, 1)) {
 			errno = err;
 			log_warn("access log %s: write failed, access lines "

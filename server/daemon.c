@@ -347,6 +347,7 @@ server_stats(struct server *s, struct stats *sum, struct stats_server *ss)
 	ss->ss_reloads = s->s_reloads;
 	ss->ss_reload_failures = s->s_reload_failures;
 	ss->ss_journal_dropped = systemd_journal_dropped();
+	ss->ss_access_log_dropped = accesslog_dropped();
 }
 
 /*

@@ -157,6 +157,7 @@ void		 accesslog_buf_flush(struct accesslog_buf *);
 void		 accesslog_buf_switch(struct accesslog_buf *,
 		     struct accesslog *);
 void		 accesslog_buf_free(struct accesslog_buf *);
+uint64_t	 accesslog_dropped(void);
 
 /* config.c */
 enum conf_type {
@@ -479,6 +480,7 @@ struct stats_server {
 	uint64_t		ss_reloads;
 	uint64_t		ss_reload_failures;
 	uint64_t		ss_journal_dropped;	/* access entries */
+	uint64_t		ss_access_log_dropped;	/* failed writes */
 };
 
 /* What the process itself uses, from /proc. */

@@ -7,7 +7,8 @@ ones, lines buffered before the signal included; nothing is lost. A file
 that cannot be opened at start is a config error (exit 78) naming the
 key's line; a reload can name another file, and a reload naming a file
 that cannot be opened is refused. A failing write (/dev/full) is logged
-once, and hellod keeps serving."""
+once and counted in hellod_access_log_dropped_total, and hellod keeps
+serving."""
 
 import os
 import re
@@ -178,10 +179,14 @@ def reload_switches_file():
 def failing_writes_logged_once():
     if not os.path.exists('/dev/full'):
         raise ht.Skip('no /dev/full')
-    with ht.Server(options={'access_log': '/dev/full', 'workers': '1'}) as s:
+    mport = ht.free_port()
+    with ht.Server(options={'access_log': '/dev/full', 'workers': '1',
+                            'metrics_listen': '%s:%d' % (ht.HOST, mport)}) as s:
         for _ in range(3):
             requests(s, 10, '/full')
             time.sleep(FLUSH_S + 0.3)
+        check_eq(int(ht.metric(mport, 'hellod_access_log_dropped_total')), 30,
+                 'hellod_access_log_dropped_total')
         ht.check_page(s.http('GET', '/'), 200, ht.hello_bytes())
         err = s.stderr_text()
         warns = re.findall(r'(?m)^%s \[warn\] access log /dev/full: write failed, access '
