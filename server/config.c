@@ -28,8 +28,10 @@
 
 /* Sorted by name; `hellod -h` and the README follow this order. */
 static const struct config_key config_table[] = {
-	{ "access_log", CONF_BOOL, 0, 1, "on", OFF(cf_access_log),
-	  "log one line per request (on or off)" },
+	{ "access_log", CONF_ACCESSLOG, 0, 0, "stderr", OFF(cf_access_log),
+	  "one line per response: off, stderr (or on), or a file path "
+	  "(absolute, or with a / and relative to the config file's "
+	  "directory); SIGUSR1 reopens the file" },
 	{ "header_timeout", CONF_DURATION, 1, HOUR_MS, "10s",
 	  OFF(cf_header_timeout),
 	  "deadline for a complete request head; 408 after it" },
@@ -516,6 +518,31 @@ config_set(struct config_parse *p, struct config *cf,
 		config_free_addr(cf->cf_metrics);
 		cf->cf_metrics = la;
 		break;
+	case CONF_ACCESSLOG:
+		/*
+		 * A path needs a '/', so that a typo of a keyword (yes, onn)
+		 * is an error rather than a file next to the config.
+		 */
+		path = NULL;
+		if (strcmp(value, "off") == 0)
+			*dst = ACCESS_LOG_OFF;
+		else if (strcmp(value, "stderr") == 0 ||
+		    strcmp(value, "on") == 0)
+			*dst = ACCESS_LOG_STDERR;
+		else if (strchr(value, '/') == NULL) {
+			config_error(p, "%s: expected off, stderr or a file "
+			    "path (absolute, or relative with a /, e.g. "
+			    "./access.log), not '%s'", k->k_name, value);
+			return (-1);
+		} else if ((path = config_resolve(p->p_path, value)) == NULL) {
+			config_error(p, "%s: out of memory", k->k_name);
+			return (-1);
+		} else
+			*dst = ACCESS_LOG_FILE;
+		free(cf->cf_access_path);
+		cf->cf_access_path = path;
+		cf->cf_access_line = p->p_line;
+		break;
 	case CONF_LISTEN:
 		if (!p->p_listen_set) {
 			/* The first listen line replaces the default. */
@@ -577,6 +604,7 @@ config_free(struct config *cf)
 	free(cf->cf_listen);
 	config_free_addr(cf->cf_metrics);
 	free(cf->cf_root);
+	free(cf->cf_access_path);
 	free(cf->cf_user);
 	free(cf->cf_path);
 	free(cf);

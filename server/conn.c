@@ -704,7 +704,9 @@ conn_respond(struct conn *c, const struct page *p, int close_after)
 
 		if (lr.lr_line != NULL)
 			lr.lr_path = http_path(&c->c_req, &lr.lr_path_len);
-		log_access_request(&lr);
+		if (cf->cf_access_log != ACCESS_LOG_FILE ||
+		    accesslog_buf_add(&w->w_alog, &lr) == -1)
+			log_access_request(&lr);
 	}
 
 	if (close_after) {

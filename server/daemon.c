@@ -73,9 +73,10 @@ int
 server_init(struct server *s, struct config *cf, struct pages *ps)
 {
 #ifdef HELLOD_TEST_HOOKS
-	static const int	 sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR2 };
+	static const int	 sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1,
+	    SIGUSR2 };
 #else
-	static const int	 sigs[] = { SIGHUP, SIGTERM, SIGINT };
+	static const int	 sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
 #endif
 	size_t			 i;
 	unsigned int		 n;
@@ -127,6 +128,70 @@ server_init(struct server *s, struct config *cf, struct pages *ps)
 		}
 	}
 	return (0);
+}
+
+/*
+ * Open the access log file, if access_log names one, and give each worker
+ * (not yet running) a reference. Called once root is dropped, so that the
+ * file is opened, and created, as the user that reopens it on SIGUSR1.
+ * Returns -1 with *cause set, "PATH:LINE: access_log: FILE: reason".
+ */
+int
+server_open_log(struct server *s, char **cause)
+{
+	struct config	*cf = server_cf(s);
+	char		*why;
+	unsigned int	 k;
+
+	*cause = NULL;
+	if (cf->cf_access_log != ACCESS_LOG_FILE)
+		return (0);
+	if ((s->s_alog = accesslog_open(cf->cf_access_path, &why)) == NULL) {
+		if (asprintf(cause, "%s:%u: access_log: %s: %s", cf->cf_path,
+		    cf->cf_access_line, cf->cf_access_path,
+		    why != NULL ? why : "out of memory") == -1)
+			*cause = NULL;
+		free(why);
+		return (-1);
+	}
+	for (k = 0; k < s->s_nworkers; k++)
+		accesslog_buf_switch(&s->s_workers[k].w_alog,
+		    accesslog_ref(s->s_alog));
+	return (0);
+}
+
+/*
+ * SIGUSR1: open the access log file anew (logrotate has renamed it) and
+ * have every worker switch to it; each writes what it buffered to the old
+ * one first, and the last to switch closes it. If the file cannot be
+ * opened, the workers keep writing to the old one.
+ */
+static void
+server_reopen_log(struct server *s)
+{
+	struct accesslog	*nal;
+	char			*why;
+	unsigned int		 k;
+
+	if (s->s_alog == NULL) {
+		log_info("SIGUSR1: no access log file to reopen");
+		return;
+	}
+	if ((nal = accesslog_open(s->s_alog->al_path, &why)) == NULL) {
+		log_error("SIGUSR1: cannot reopen access log %s: %s; still "
+		    "writing to the old file", s->s_alog->al_path,
+		    why != NULL ? why : "out of memory");
+		free(why);
+		return;
+	}
+	for (k = 0; k < s->s_nworkers; k++) {
+		if (s->s_workers[k].w_started)
+			worker_send(&s->s_workers[k], WORKER_MSG_ACCESSLOG,
+			    NULL, accesslog_ref(nal));
+	}
+	accesslog_unref(s->s_alog);
+	s->s_alog = nal;
+	log_info("SIGUSR1: reopened access log %s", nal->al_path);
 }
 
 /* "serving on ADDR, ADDR, root DIR, N worker(s)", for STATUS=. */
@@ -282,6 +347,7 @@ server_stats(struct server *s, struct stats *sum, struct stats_server *ss)
 	ss->ss_reloads = s->s_reloads;
 	ss->ss_reload_failures = s->s_reload_failures;
 	ss->ss_journal_dropped = systemd_journal_dropped();
+	ss->ss_access_log_dropped = accesslog_dropped();
 }
 
 /*
@@ -378,7 +444,7 @@ server_send_all(struct server *s, enum worker_msg_type type)
 
 	for (k = 0; k < s->s_nworkers; k++) {
 		if (s->s_workers[k].w_started)
-			worker_send(&s->s_workers[k], type, NULL);
+			worker_send(&s->s_workers[k], type, NULL, NULL);
 	}
 }
 
@@ -414,13 +480,15 @@ server_free(struct server *s)
 	s->s_stopping = 1;
 	for (k = 0; k < s->s_nworkers; k++) {
 		if (s->s_workers[k].w_started) {
-			worker_send(&s->s_workers[k], WORKER_MSG_EXIT, NULL);
+			worker_send(&s->s_workers[k], WORKER_MSG_EXIT, NULL,
+			    NULL);
 			worker_join(&s->s_workers[k]);
 		}
 	}
 	for (k = 0; k < s->s_nworkers; k++)
 		worker_free(&s->s_workers[k]);
 	free(s->s_workers);
+	accesslog_unref(s->s_alog);	/* the workers' are gone: closed */
 	/* No worker queues access entries any more: send what is left. */
 	systemd_journal_close(HELLOD_JOURNAL_CLOSE_MS);
 	for (i = 0; i < sizeof s->s_sig / sizeof s->s_sig[0]; i++) {
@@ -462,6 +530,7 @@ server_reload(struct server *s)
 {
 	struct config		*ncf, *ocf = server_cf(s);
 	struct pages		*nps;
+	struct accesslog	*nal = NULL;
 	struct snapshot		*nsn, *osn = s->s_snap;
 	char			*errors, *cause, *line, *save, *first;
 	char			 status[512];
@@ -522,14 +591,35 @@ server_reload(struct server *s)
 		    "apply", s->s_nworkers, n);
 		ncf->cf_workers = s->s_nworkers;
 	}
+	/* The same access log file is kept open; another one is opened. */
+	if (ncf->cf_access_log == ACCESS_LOG_FILE) {
+		if (s->s_alog != NULL &&
+		    strcmp(s->s_alog->al_path, ncf->cf_access_path) == 0)
+			nal = accesslog_ref(s->s_alog);
+		else if ((nal = accesslog_open(ncf->cf_access_path,
+		    &cause)) == NULL) {
+			log_error("reload failed, keeping running config");
+			log_error("%s:%u: access_log: %s: %s", ncf->cf_path,
+			    ncf->cf_access_line, ncf->cf_access_path,
+			    cause != NULL ? cause : "out of memory");
+			server_reload_failed(s, cause != NULL ? cause :
+			    "out of memory");
+			free(cause);
+			pages_free(nps);
+			config_free(ncf);
+			return;
+		}
+	}
 	if ((nsn = snapshot_new(ncf, nps)) == NULL)
 		goto oom;
 	s->s_snap = nsn;
 	log_set_level((int)ncf->cf_log_level);
 	for (k = 0; k < s->s_nworkers; k++)
 		worker_send(&s->s_workers[k], WORKER_MSG_RELOAD,
-		    snapshot_ref(nsn));
+		    snapshot_ref(nsn), accesslog_ref(nal));
 	snapshot_unref(osn);	/* freed by the last worker to swap */
+	accesslog_unref(s->s_alog);	/* closed by the last to switch */
+	s->s_alog = nal;
 	log_info("reloaded configuration from %s", ncf->cf_path);
 	s->s_reloads++;
 	s->s_status[0] = '\0';		/* live figures again next second */
@@ -540,6 +630,7 @@ server_reload(struct server *s)
 oom:
 	log_error("reload failed: out of memory");
 	server_reload_failed(s, "out of memory");
+	accesslog_unref(nal);
 	pages_free(nps);
 	config_free(ncf);
 }
@@ -604,6 +695,9 @@ server_signal_cb(evutil_socket_t sig, short what, void *arg)
 			log_info("SIGHUP during shutdown: ignored");
 		else
 			server_reload(s);
+		break;
+	case SIGUSR1:
+		server_reopen_log(s);
 		break;
 	case SIGTERM:
 	case SIGINT:

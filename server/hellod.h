@@ -112,10 +112,52 @@ void		 log_error(const char *, ...) printflike(1, 2);
 void		 log_info(const char *, ...) printflike(1, 2);
 void		 log_debug(const char *, ...) printflike(1, 2);
 void		 log_access(const char *, ...) printflike(1, 2);
+size_t		 log_access_text(char *, size_t,
+		     const struct log_request *);
 void		 log_access_request(const struct log_request *);
 void		 log_plain(int, const char *, ...) printflike(2, 3);
 hellod_dead void fatal(const char *, ...) printflike(1, 2);
 hellod_dead void fatalx(const char *, ...) printflike(1, 2);
+
+/*
+ * accesslog.c: access_log = PATH. The file is shared and counted; each
+ * worker has a buffer of its own and writes whole lines to the file.
+ */
+#define HELLOD_ACCESSLOG_BUF	(64 * 1024)	/* a worker's buffer */
+#define HELLOD_ACCESSLOG_LINE_MAX 1200	/* longest line: stamp, tag and
+					   log_access_text()'s 1023 */
+#define HELLOD_ACCESSLOG_FLUSH_MS 1000	/* a line waits at most this */
+
+struct accesslog {
+	atomic_uint		 al_refs;
+	int			 al_fd;		/* O_APPEND */
+	char			*al_path;
+	atomic_int		 al_failing;	/* a write failed */
+	_Atomic uint64_t	 al_lost;	/* lines dropped since */
+};
+
+struct accesslog_buf {
+	struct accesslog	*ab_log;	/* held reference, or NULL */
+	char			*ab_data;	/* HELLOD_ACCESSLOG_BUF,
+						   from the first line */
+	size_t			 ab_len;
+	struct event		*ab_timer;	/* flush; while ab_len */
+	time_t			 ab_stamp_sec;
+	char			 ab_stamp[32];	/* ab_stamp_sec as text */
+};
+
+struct accesslog *accesslog_open(const char *, char **);
+struct accesslog *accesslog_ref(struct accesslog *);
+void		 accesslog_unref(struct accesslog *);
+int		 accesslog_buf_init(struct accesslog_buf *,
+		     struct event_base *);
+int		 accesslog_buf_add(struct accesslog_buf *,
+		     const struct log_request *);
+void		 accesslog_buf_flush(struct accesslog_buf *);
+void		 accesslog_buf_switch(struct accesslog_buf *,
+		     struct accesslog *);
+void		 accesslog_buf_free(struct accesslog_buf *);
+uint64_t	 accesslog_dropped(void);
 
 /* config.c */
 enum conf_type {
@@ -129,6 +171,14 @@ enum conf_type {
 	CONF_WORKERS,		/* 1..HELLOD_MAX_WORKERS, or auto (0) */
 	CONF_USER,		/* an account of the password database */
 	CONF_ADDR,		/* one address:port, or unset (-) */
+	CONF_ACCESSLOG,		/* off, stderr (or on), or a file path */
+};
+
+/* Where access lines go (cf_access_log). */
+enum access_log_mode {
+	ACCESS_LOG_OFF = 0,
+	ACCESS_LOG_STDERR,	/* stderr, or journal entries under systemd */
+	ACCESS_LOG_FILE,	/* cf_access_path, buffered (accesslog.c) */
 };
 
 struct config_key {
@@ -160,7 +210,10 @@ struct config {
 	uint64_t		 cf_max_connections;
 	uint64_t		 cf_max_header_size;	/* bytes */
 	uint64_t		 cf_log_level;
-	uint64_t		 cf_access_log;
+	uint64_t		 cf_access_log;	/* access_log_mode */
+	char			*cf_access_path; /* ACCESS_LOG_FILE: resolved
+						    against cf_path */
+	unsigned int		 cf_access_line; /* where set */
 	uint64_t		 cf_workers;	/* 0: auto, one per CPU */
 	struct listen_addr	*cf_metrics;	/* metrics_listen; NULL: off */
 	uint64_t		 cf_stall_warn;	/* ms; 0: off */
@@ -427,6 +480,7 @@ struct stats_server {
 	uint64_t		ss_reloads;
 	uint64_t		ss_reload_failures;
 	uint64_t		ss_journal_dropped;	/* access entries */
+	uint64_t		ss_access_log_dropped;	/* failed writes */
 };
 
 /* What the process itself uses, from /proc. */
@@ -685,7 +739,10 @@ void		 snapshot_unref(struct snapshot *);
  * below. The main thread talks to it through w_pipe (struct worker_msg).
  */
 enum worker_msg_type {
-	WORKER_MSG_RELOAD,	/* wm_snap: swap to it (reference passed) */
+	WORKER_MSG_RELOAD,	/* wm_snap: swap to it, and to wm_log
+				   (references passed) */
+	WORKER_MSG_ACCESSLOG,	/* wm_log: write to it (reference passed;
+				   SIGUSR1) */
 	WORKER_MSG_SYNC,	/* s_limited changed: pause or resume */
 	WORKER_MSG_STOP,	/* stop accepting, drain, exit the loop */
 	WORKER_MSG_EXIT,	/* exit the loop now */
@@ -701,6 +758,7 @@ enum worker_msg_type {
 struct worker_msg {
 	enum worker_msg_type	 wm_type;
 	struct snapshot		*wm_snap;
+	struct accesslog	*wm_log;	/* NULL: no access log file */
 };
 
 struct server;
@@ -747,6 +805,7 @@ struct worker {
 	char			 w_date[PAGE_DATE_LEN + 1];
 
 	struct stats		 w_stats;	/* written here, read by main */
+	struct accesslog_buf	 w_alog;	/* access_log = PATH */
 	struct event		*w_stall_ev;	/* stall check timer */
 	uint64_t		 w_stall_period; /* its period, ms */
 	uint64_t		 w_stall_due;	/* when it should run, µs */
@@ -760,7 +819,7 @@ int		 worker_init(struct worker *, struct server *, unsigned int,
 		     struct snapshot *);
 int		 worker_start(struct worker *, uint64_t);
 void		 worker_send(struct worker *, enum worker_msg_type,
-		     struct snapshot *);
+		     struct snapshot *, struct accesslog *);
 void		 worker_join(struct worker *);
 void		 worker_free(struct worker *);
 uint64_t	 worker_now_ms(void);
@@ -822,6 +881,7 @@ struct server {
 	int			 s_stuck_warned; /* a worker is stuck */
 
 	struct metrics		*s_metrics;	/* metrics_listen, or NULL */
+	struct accesslog	*s_alog;	/* access_log = PATH, or NULL */
 	uint64_t		 s_reloads;	/* main thread only */
 	uint64_t		 s_reload_failures;
 	struct event		*s_status_ev;	/* live STATUS= for systemd */
@@ -831,12 +891,13 @@ struct server {
 
 	int			 s_stopping;
 	int			 s_failed;	/* a worker ended on its own */
-	struct event		*s_sig[5];
+	struct event		*s_sig[6];
 	struct event		*s_stop_timer;
 };
 
 struct event_base *server_base_new(void);
 int		 server_init(struct server *, struct config *, struct pages *);
+int		 server_open_log(struct server *, char **);
 
 /* sockets.c: the listening sockets, from systemd and back to its store. */
 int		 sockets_listen(struct server *, char **);

@@ -12,6 +12,9 @@
  * log_warn() appends strerror(errno) and keeps errno; log_warnx() does not.
  * fatal() and fatalx() are for start-up and impossible states only.
  *
+ * With access_log = PATH, access lines go to that file instead
+ * (accesslog.c), buffered, and never to stderr or the journal.
+ *
  * Access entries (log_access_request()) are the exception: when stderr is
  * the journal, each becomes a journal entry with fields (HTTP_STATUS=404,
  * ...) that journalctl can match on, sent with libsystemd's
@@ -283,6 +286,29 @@ log_journal_access(const struct log_request *lr, const char *msg)
 }
 
 /*
+ * The text of an access line, without timestamp and tag, into buf:
+ *
+ *	127.0.0.1:54321 "GET / HTTP/1.1" 200 1234 0.31ms w=1
+ *
+ * cut at 1023 bytes as any log line. Returns its length.
+ */
+size_t
+log_access_text(char *buf, size_t size, const struct log_request *lr)
+{
+	int	n;
+
+	if (size > 1024)
+		size = 1024;
+	n = snprintf(buf, size, "%s \"%s\" %d %zu %.2fms w=%u",
+	    lr->lr_client, lr->lr_line != NULL ? lr->lr_line : "-",
+	    lr->lr_status, lr->lr_bytes, (double)lr->lr_usec / 1000.0,
+	    lr->lr_worker);
+	if (n < 0)
+		return (0);
+	return ((size_t)n < size ? (size_t)n : size - 1);
+}
+
+/*
  * Log one response: the access line on stderr, or, when stderr is the
  * journal, an entry with fields (log_journal_access()). The caller decides
  * whether access logging is on.
@@ -292,10 +318,7 @@ log_access_request(const struct log_request *lr)
 {
 	char	msg[1024];
 
-	snprintf(msg, sizeof msg, "%s \"%s\" %d %zu %.2fms w=%u",
-	    lr->lr_client, lr->lr_line != NULL ? lr->lr_line : "-",
-	    lr->lr_status, lr->lr_bytes, (double)lr->lr_usec / 1000.0,
-	    lr->lr_worker);
+	log_access_text(msg, sizeof msg, lr);
 	if (log_journal && log_journal_access(lr, msg) == 0)
 		return;
 	log_access("%s", msg);

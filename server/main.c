@@ -26,10 +26,11 @@ usage(FILE *f)
 	    "  -h, --help         show this help and the configuration keys\n"
 	    "  -V, --version      show the version\n"
 	    "\n"
-	    "Signals: SIGHUP reloads the configuration and pages; SIGTERM or "
-	    "SIGINT\n"
-	    "drains in-flight requests and exits (a second one exits at "
-	    "once).\n\n", HELLOD_CONFIG_FILE);
+	    "Signals: SIGHUP reloads the configuration and pages; SIGUSR1 "
+	    "reopens the\n"
+	    "access log file; SIGTERM or SIGINT drains in-flight requests and "
+	    "exits\n"
+	    "(a second one exits at once).\n\n", HELLOD_CONFIG_FILE);
 }
 
 int
@@ -130,6 +131,16 @@ main(int argc, char **argv)
 		free(cause);
 		server_free(&s);
 		return (HELLOD_EXIT_OSERR);
+	}
+	/* As the user that reopens it on SIGUSR1: see server_open_log(). */
+	if (server_open_log(&s, &cause) == -1) {
+		log_plain(LOG_LEVEL_ERROR, "%s",
+		    cause != NULL ? cause : "out of memory");
+		log_plain(LOG_LEVEL_ERROR,
+		    "hellod: configuration %s has errors", path);
+		free(cause);
+		server_free(&s);
+		return (HELLOD_EXIT_CONFIG);
 	}
 	if (server_ready(&s) == -1) {
 		log_error("cannot set up the watchdog timer");

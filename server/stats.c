@@ -368,6 +368,9 @@ stats_write(struct evbuffer *b, const struct stats *st,
 	stats_one(b, "hellod_journal_dropped_total", "counter",
 	    "Access log entries dropped because the journal did not keep "
 	    "up.", ss->ss_journal_dropped);
+	stats_one(b, "hellod_access_log_dropped_total", "counter",
+	    "Access log lines dropped because a write to the access log file "
+	    "failed.", ss->ss_access_log_dropped);
 
 	stats_one(b, "process_open_fds", "gauge",
 	    "Open file descriptors.", sp->sp_open_fds);

@@ -141,6 +141,7 @@ worker_init(struct worker *w, struct server *srv, unsigned int index,
 	w->w_stall_ev = evtimer_new(w->w_base, worker_stall_cb, w);
 	if (w->w_pipe_ev == NULL || w->w_accept_retry == NULL ||
 	    w->w_stall_ev == NULL ||
+	    accesslog_buf_init(&w->w_alog, w->w_base) == -1 ||
 	    event_add(w->w_pipe_ev, NULL) == -1)
 		return (-1);
 	worker_set_timeouts(w);
@@ -194,9 +195,13 @@ worker_main(void *arg)
 	return (NULL);
 }
 
-/* Queue a message for w; with RELOAD, sn is a reference passed to it. */
+/*
+ * Queue a message for w; with RELOAD, sn, and with RELOAD and ACCESSLOG,
+ * al (may be NULL) are references passed to it.
+ */
 void
-worker_send(struct worker *w, enum worker_msg_type type, struct snapshot *sn)
+worker_send(struct worker *w, enum worker_msg_type type,
+    struct snapshot *sn, struct accesslog *al)
 {
 	struct worker_msg	m;
 	ssize_t			n;
@@ -204,6 +209,7 @@ worker_send(struct worker *w, enum worker_msg_type type, struct snapshot *sn)
 	memset(&m, 0, sizeof m);
 	m.wm_type = type;
 	m.wm_snap = sn;
+	m.wm_log = al;
 	do
 		n = write(w->w_pipe[1], &m, sizeof m);
 	while (n == -1 && errno == EINTR);
@@ -211,6 +217,7 @@ worker_send(struct worker *w, enum worker_msg_type type, struct snapshot *sn)
 		log_warn("worker %u: cannot send message %d", w->w_index,
 		    (int)type);
 		snapshot_unref(sn);
+		accesslog_unref(al);
 	}
 }
 
@@ -238,11 +245,16 @@ worker_free(struct worker *w)
 	for (i = 0; i < w->w_nlisteners; i++)
 		listener_close(&w->w_listeners[i]);
 	free(w->w_listeners);
-	/* Reloads the thread never read still hold a reference each. */
+	/* The last access lines go to the file the thread last wrote to. */
+	accesslog_buf_free(&w->w_alog);
+	/* Messages the thread never read still hold a reference each. */
 	if (w->w_pipe[0] != -1) {
 		while (read(w->w_pipe[0], &m, sizeof m) == (ssize_t)sizeof m) {
 			if (m.wm_type == WORKER_MSG_RELOAD)
 				snapshot_unref(m.wm_snap);
+			if (m.wm_type == WORKER_MSG_RELOAD ||
+			    m.wm_type == WORKER_MSG_ACCESSLOG)
+				accesslog_unref(m.wm_log);
 		}
 		close(w->w_pipe[0]);
 	}
@@ -283,6 +295,7 @@ worker_pipe_cb(evutil_socket_t fd, short what, void *arg)
 				w->w_snap = m[i].wm_snap;
 				w->w_cf = w->w_snap->sn_cf;
 				w->w_pages = w->w_snap->sn_pages;
+				accesslog_buf_switch(&w->w_alog, m[i].wm_log);
 				worker_set_timeouts(w);
 				worker_stall_arm(w);
 				snapshot_unref(old);
@@ -293,6 +306,10 @@ worker_pipe_cb(evutil_socket_t fd, short what, void *arg)
 				    atomic_load(&w->w_srv->s_nconns) <=
 				    worker_low_mark(w))
 					worker_unlimit(w);
+				break;
+			case WORKER_MSG_ACCESSLOG:
+				/* Old lines to the old file, then switch. */
+				accesslog_buf_switch(&w->w_alog, m[i].wm_log);
 				break;
 			case WORKER_MSG_SYNC:
 				atomic_store(&w->w_wake, 0);
@@ -495,7 +512,7 @@ worker_sync_all(struct worker *w)
 	for (i = 0; i < s->s_nworkers; i++) {
 		x = &s->s_workers[i];
 		if (x != w && !atomic_exchange(&x->w_wake, 1))
-			worker_send(x, WORKER_MSG_SYNC, NULL);
+			worker_send(x, WORKER_MSG_SYNC, NULL, NULL);
 	}
 }
 

@@ -58,6 +58,7 @@ FAMILIES = {
     'hellod_received_bytes_total': ('counter', []),
     'hellod_sent_bytes_total': ('counter', []),
     'hellod_journal_dropped_total': ('counter', []),
+    'hellod_access_log_dropped_total': ('counter', []),
     'process_open_fds': ('gauge', []),
     'process_max_fds': ('gauge', []),
     'process_resident_memory_bytes': ('gauge', []),

@@ -133,6 +133,16 @@ fuzz_config_check(const struct config *cf)
 			    (cf->cf_metrics->la_text != NULL &&
 			    cf->cf_metrics->la_len > 0), "metrics_listen");
 			break;
+		case CONF_ACCESSLOG:
+			FUZZ_CHECK(v <= ACCESS_LOG_FILE &&
+			    (v == ACCESS_LOG_FILE) ==
+			    (cf->cf_access_path != NULL) &&
+			    (cf->cf_access_path == NULL ||
+			    cf->cf_access_path[0] == '/'), "%s = %llu '%s'",
+			    k->k_name, (unsigned long long)v,
+			    cf->cf_access_path != NULL ? cf->cf_access_path :
+			    "(null)");
+			break;
 		case CONF_LISTEN:
 		case CONF_PATH:
 			break;

@@ -272,7 +272,7 @@ START_TEST(test_keys_types)
 	ck_assert_int_eq(find_key("max_connections")->k_type, CONF_UINT);
 	ck_assert_int_eq(find_key("max_header_size")->k_type, CONF_SIZE);
 	ck_assert_int_eq(find_key("log_level")->k_type, CONF_LOGLEVEL);
-	ck_assert_int_eq(find_key("access_log")->k_type, CONF_BOOL);
+	ck_assert_int_eq(find_key("access_log")->k_type, CONF_ACCESSLOG);
 	ck_assert_int_eq(find_key("workers")->k_type, CONF_WORKERS);
 	ck_assert_int_eq(find_key("user")->k_type, CONF_USER);
 	ck_assert_int_eq(find_key("metrics_listen")->k_type, CONF_ADDR);
@@ -912,6 +912,82 @@ START_TEST(test_parse_access_log)
 	check_one_error("access_log = false", NULL, NULL);
 	check_one_error("access_log = 1", NULL, NULL);
 	check_one_error("access_log = onn", NULL, NULL);
+	check_one_error("access_log = access.log", "access_log", "/");
+}
+END_TEST
+
+/*
+ * access_log: off, stderr (on is a synonym), or a file path, relative
+ * ones resolved against the config file's directory as root is; the line
+ * is kept for messages about the file.
+ */
+START_TEST(test_parse_access_log_file)
+{
+	struct config	*cf;
+	char		*errors = untouched;
+	static const char abs[] = "# log\naccess_log = /var/log/h/a.log\n";
+	static const char rel[] = "access_log = ./logs/a.log\n";
+	static const char up[] = "\naccess_log = ../a.log\n";
+	static const char quoted[] = "access_log = \"/l/with space.log\"\n";
+	static const char last[] = "access_log = /x/a.log\n"
+	    "access_log = stderr\n";
+
+	cf = parse_ok("access_log = stderr\n");
+	ck_assert_uint_eq(cf->cf_access_log, ACCESS_LOG_STDERR);
+	ck_assert_ptr_null(cf->cf_access_path);
+	config_free(cf);
+	cf = parse_ok("access_log = on\n");
+	ck_assert_uint_eq(cf->cf_access_log, ACCESS_LOG_STDERR);
+	ck_assert_ptr_null(cf->cf_access_path);
+	config_free(cf);
+	cf = parse_ok("access_log = off\n");
+	ck_assert_uint_eq(cf->cf_access_log, ACCESS_LOG_OFF);
+	ck_assert_ptr_null(cf->cf_access_path);
+	config_free(cf);
+	cf = parse_ok("sleep = 1s\n");		/* the default */
+	ck_assert_uint_eq(cf->cf_access_log, ACCESS_LOG_STDERR);
+	ck_assert_ptr_null(cf->cf_access_path);
+	config_free(cf);
+
+	cf = config_parse("/etc/x/h.conf", abs, strlen(abs), &errors);
+	ck_assert_ptr_nonnull(cf);
+	ck_assert_uint_eq(cf->cf_access_log, ACCESS_LOG_FILE);
+	ck_assert_str_eq(cf->cf_access_path, "/var/log/h/a.log");
+	ck_assert_uint_eq(cf->cf_access_line, 2);
+	config_free(cf);
+
+	cf = config_parse("/etc/x/h.conf", rel, strlen(rel), &errors);
+	ck_assert_ptr_nonnull(cf);
+	ck_assert_uint_eq(cf->cf_access_log, ACCESS_LOG_FILE);
+	ck_assert_str_eq(cf->cf_access_path, "/etc/x/./logs/a.log");
+	ck_assert_uint_eq(cf->cf_access_line, 1);
+	config_free(cf);
+
+	cf = config_parse("/etc/x/h.conf", up, strlen(up), &errors);
+	ck_assert_ptr_nonnull(cf);
+	ck_assert_str_eq(cf->cf_access_path, "/etc/x/../a.log");
+	config_free(cf);
+
+	cf = config_parse("/etc/x/h.conf", quoted, strlen(quoted), &errors);
+	ck_assert_ptr_nonnull(cf);
+	ck_assert_str_eq(cf->cf_access_path, "/l/with space.log");
+	config_free(cf);
+
+	/* Set twice: an error, like any single-valued key. */
+	errors = untouched;
+	cf = config_parse("/etc/x/h.conf", last, strlen(last), &errors);
+	ck_assert_ptr_null(cf);
+	ck_assert_ptr_nonnull(strstr(errors, "/etc/x/h.conf:2: access_log "
+	    "already set on line 1"));
+	free(errors);
+
+	/* Not a keyword and no '/': a typo, not a file. */
+	errors = untouched;
+	cf = config_parse("/etc/x/h.conf", "access_log = yes\n", 17, &errors);
+	ck_assert_ptr_null(cf);
+	ck_assert_ptr_nonnull(strstr(errors, "/etc/x/h.conf:1: access_log: "
+	    "expected off, stderr or a file path"));
+	free(errors);
 }
 END_TEST
 
@@ -1444,6 +1520,7 @@ config_suite(void)
 	tcase_add_test(tc, test_parse_len);
 	tcase_add_test(tc, test_parse_log_levels);
 	tcase_add_test(tc, test_parse_access_log);
+	tcase_add_test(tc, test_parse_access_log_file);
 	tcase_add_test(tc, test_parse_workers);
 	tcase_add_test(tc, test_parse_listen_many);
 	tcase_add_test(tc, test_parse_root_relative);
