@@ -36,7 +36,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hellodtest as ht  # noqa: E402
 from hellodtest import check  # noqa: E402
 
-run = ht.Runner('test_haproxy', script_timeout=90, case_timeout=60)
+run = ht.Runner('test_haproxy', script_timeout=60, case_timeout=55)
 CFG = os.path.join(ht.SRCDIR, 'packaging', 'haproxy', 'hellod.cfg')
 SLEEP = '300ms'
 # Seconds an instance stays down in the delayed mode: longer than haproxy
@@ -243,7 +243,7 @@ def wait_up(hap, name, mark, what):
           % (what, name, hap.text()[mark:][-2000:]))
 
 
-@run.case(timeout=75)
+@run.case(timeout=55)
 def rolling_restarts():
     haproxy_path()
     front = ht.free_port()
