@@ -5,7 +5,9 @@ At SIGTERM, and when max_connections makes room by closing an idle
 keep-alive connection, a request whose bytes have already arrived, unread,
 is answered (with Connection: close) before the connection closes, and a
 request sent in the moment after SIGTERM is answered too; a connection that
-sends nothing is closed with a FIN, never a reset.
+sends nothing is closed with a FIN, never a reset. Connections still in the
+listen queue at SIGTERM are accepted and answered, not reset by the close
+of the listening socket.
 
 To have the bytes arrive before hellod's loop reads them, these cases use
 server/hellod-testhooks: SIGUSR2 blocks every worker's loop for
@@ -117,6 +119,28 @@ def sigterm_closes_silent_connections_with_fin():
         time.sleep(0.1)
         got, how = idle.wait_closed(ht.slow(3))
         check_eq((got, how), (b'', 'eof'), 'a request sent after the FIN')
+        check_eq(s.wait_exit(ht.slow(5)), 0, 'exit status')
+
+
+@run.case
+def sigterm_answers_connections_still_in_the_listen_queue():
+    # Connections the kernel has queued but hellod has not accepted when
+    # SIGTERM comes: closing the listening socket would reset them all.
+    with server() as s:
+        ht.check_page(s.http('GET', '/'), 200, HELLO)
+        stall(s)
+        t0 = time.monotonic()
+        s.signal(signal.SIGTERM)
+        time.sleep(ht.slow(0.2))          # the stop message waits in the pipe
+        queued = []
+        for i in range(20):
+            c = s.conn()
+            c.request('GET', '/?queued=%d' % i)
+            queued.append(c)
+        check(time.monotonic() - t0 < STALL_MS / 1000 - 0.2,
+              'connections made after the stall ended: the case proves nothing')
+        for i, c in enumerate(queued):
+            check_close_answer(c, 'queued connection %d' % i)
         check_eq(s.wait_exit(ht.slow(5)), 0, 'exit status')
 
 
