@@ -45,6 +45,15 @@ def stall(s):
     time.sleep(ht.slow(0.1))
 
 
+def idle_and_new(s):
+    """A keep-alive connection between requests, and a new one that has
+    sent nothing yet."""
+    idle = s.conn()
+    idle.request('GET', '/')
+    ht.check_page(idle.read_response(), 200, HELLO)
+    return idle, s.conn()
+
+
 def check_close_answer(c, what):
     r = c.read_response()
     ht.check_page(r, 200, HELLO)
@@ -60,10 +69,7 @@ def sigterm_answers_requests_already_in_the_socket():
     # nothing yet: both send a request once SIGTERM is queued for the
     # stalled worker. Closing them unread would reset both.
     with server() as s:
-        idle = s.conn()
-        idle.request('GET', '/')
-        ht.check_page(idle.read_response(), 200, HELLO)
-        new = s.conn()
+        idle, new = idle_and_new(s)
         time.sleep(ht.slow(0.2))          # accepted: CONN_IDLE_NEW
         stall(s)
         t0 = time.monotonic()
@@ -83,10 +89,7 @@ def sigterm_answers_a_request_sent_just_after():
     # The grace: a request that reaches an idle connection within
     # HELLOD_CLOSE_GRACE_MS (250 ms) of SIGTERM is answered.
     with server() as s:
-        idle = s.conn()
-        idle.request('GET', '/')
-        ht.check_page(idle.read_response(), 200, HELLO)
-        new = s.conn()
+        idle, new = idle_and_new(s)
         time.sleep(0.1)
         s.signal(signal.SIGTERM)
         time.sleep(0.05)
@@ -102,10 +105,7 @@ def sigterm_closes_silent_connections_with_fin():
     # Nothing sent: closed with a FIN within the grace, and a request that
     # crosses the FIN is read and dropped, not answered with a reset.
     with server() as s:
-        idle = s.conn()
-        idle.request('GET', '/')
-        ht.check_page(idle.read_response(), 200, HELLO)
-        new = s.conn()
+        idle, new = idle_and_new(s)
         time.sleep(0.1)
         t0 = time.monotonic()
         s.signal(signal.SIGTERM)
@@ -169,10 +169,7 @@ def eviction_answers_a_request_already_in_the_socket():
 @run.case
 def eviction_of_a_silent_connection_is_a_fin():
     with server(max_connections=2) as s:
-        idle = s.conn()
-        idle.request('GET', '/')
-        ht.check_page(idle.read_response(), 200, HELLO)
-        new = s.conn()
+        idle, new = idle_and_new(s)
         got, how = idle.wait_closed(ht.slow(3))
         check_eq((got, how), (b'', 'eof'), 'evicted idle connection')
         new.request('GET', '/')
