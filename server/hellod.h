@@ -559,6 +559,7 @@ int		 listener_adopt(struct worker *, int, int, int,
 		     struct listener *, char **);
 void		 listener_close(struct listener *);
 int		 listener_fd(struct listener *);
+void		 listener_drain(struct listener *, size_t);
 void		 listener_enable(struct worker *, int);
 int		 listener_out_of_resources(int);
 void		 listener_format(const struct sockaddr *, socklen_t, char *,
@@ -793,6 +794,8 @@ struct worker {
 	size_t			 w_nconns;	/* this worker's */
 	uint64_t		 w_next_id;
 	int			 w_stopping;
+	int			 w_draining;	/* worker_stop() is accepting
+						   what is queued */
 
 	const struct timeval	*w_tv_sleep;	/* common timeouts */
 	const struct timeval	*w_tv_header;

@@ -238,6 +238,33 @@ listener_close(struct listener *l)
 	}
 }
 
+/*
+ * Accept, at most max, of the connections waiting in l's queue, as
+ * accepting would one at a time; before it closes (worker_stop()).
+ */
+void
+listener_drain(struct listener *l, size_t max)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	int			 fd;
+
+	if (l->l_lev == NULL)
+		return;
+	while (max-- > 0) {
+		len = sizeof ss;
+		fd = accept4(listener_fd(l), (struct sockaddr *)&ss, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			break;		/* EAGAIN: none left; or no fds */
+		}
+		listener_accept_cb(l->l_lev, fd, (struct sockaddr *)&ss,
+		    (int)len, l);
+	}
+}
+
 /* Turn accepting on or off on every listener of a worker. */
 void
 listener_enable(struct worker *w, int on)

@@ -175,12 +175,15 @@ sockets_adopt_stored(struct server *s, struct sockets_passed *p,
 {
 	struct worker	*w;
 	struct listener	*l;
-	unsigned int	 j, n;
+	unsigned int	 j, n, nw = s->s_nworkers;
 	int		 flags;
 
-	n = m > s->s_nworkers ? m : s->s_nworkers;
+	if (nw == 0 || m == 0)
+		return (0);
+	w = &s->s_workers[0];
+	n = m > nw ? m : nw;
 	for (j = 0; j < n; j++) {
-		w = &s->s_workers[j % s->s_nworkers];
+		w = &s->s_workers[j % nw];
 		l = &w->w_listeners[w->w_nlisteners];
 		flags = LISTENER_STORED | (j > 0 ? LISTENER_QUIET : 0);
 		if (listener_adopt(w, p[idx[j % m]].p_fd, j >= m, flags, l,
@@ -334,7 +337,11 @@ sockets_listen(struct server *s, char **cause)
 			*cause = NULL;
 		return (HELLOD_EXIT_OSERR);
 	}
-	r = HELLOD_EXIT_OSERR;
+	if (s->s_nworkers == 0) {
+		*cause = strdup("no workers");
+		systemd_names_free(names);
+		return (HELLOD_EXIT_OSERR);
+	}
 	if (n > 0 && (p = calloc((size_t)n, sizeof *p)) == NULL)
 		goto oom;
 	if ((r = sockets_sort(p, n, names, cause)) != 0)

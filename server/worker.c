@@ -596,14 +596,15 @@ worker_conn_closed(struct worker *w)
 	if (n <= worker_low_mark(w) && !w->w_stopping &&
 	    atomic_load(&s->s_limited))
 		worker_unlimit(w);
-	if (w->w_stopping && w->w_nconns == 0)
+	if (w->w_stopping && !w->w_draining && w->w_nconns == 0)
 		event_base_loopexit(w->w_base, NULL);
 }
 
 /*
- * Graceful shutdown of this worker: stop accepting, drop connections that
- * have asked for nothing, let the rest finish (with Connection: close);
- * the loop ends with the last one. The main thread's shutdown_timeout
+ * Graceful shutdown of this worker: accept what is queued, stop
+ * accepting, let every connection finish what it has asked for, or asks
+ * for within HELLOD_CLOSE_GRACE_MS (with Connection: close; see
+ * conn_shutdown()); the loop ends with the last one. The main thread's shutdown_timeout
  * sends WORKER_MSG_EXIT if that takes too long.
  */
 static void
@@ -615,8 +616,15 @@ worker_stop(struct worker *w)
 	if (w->w_stopping)
 		return;
 	w->w_stopping = 1;
-	for (i = 0; i < w->w_nlisteners; i++)
+	/* Closing a listening socket resets the connections queued in it
+	 * (unless systemd's fd store keeps a copy): take them first, and
+	 * answer them as the others. */
+	w->w_draining = 1;
+	for (i = 0; i < w->w_nlisteners; i++) {
+		listener_drain(&w->w_listeners[i], HELLOD_LISTEN_BACKLOG);
 		listener_close(&w->w_listeners[i]);
+	}
+	w->w_draining = 0;
 	w->w_accepting = 0;
 	for (c = TAILQ_FIRST(&w->w_conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, c_entry);

@@ -699,11 +699,13 @@ class Server:
                libsystemd sends journal entries to, is the socket at this path,
                or missing if None (see journal_ns_prefix(); root only)
     popen_kw:  dict of further subprocess.Popen arguments (e.g. user=, group=)
+    port:      listen on this port (default: a free one, picked at each start)
     """
 
     def __init__(self, root=None, copy_root=False, sleep='1s', options=None,
                  extra=None, start_timeout=10.0, shared=False, env=None,
-                 popen_kw=None, journal=False):
+                 popen_kw=None, journal=False, port=None):
+        self.fixed_port = port
         self.shared = shared        # shared by several cases: not stopped between cases
         self.tmpdir = make_tempdir()
         if copy_root:
@@ -751,7 +753,7 @@ class Server:
         hellod_path()
         last_err = None
         for attempt in range(3):
-            self.port = free_port()
+            self.port = self.fixed_port or free_port()
             self.write_config()
             if self._stderr_file:
                 self._stderr_file.close()

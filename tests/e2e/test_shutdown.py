@@ -5,7 +5,9 @@ At SIGTERM, and when max_connections makes room by closing an idle
 keep-alive connection, a request whose bytes have already arrived, unread,
 is answered (with Connection: close) before the connection closes, and a
 request sent in the moment after SIGTERM is answered too; a connection that
-sends nothing is closed with a FIN, never a reset.
+sends nothing is closed with a FIN, never a reset. Connections still in the
+listen queue at SIGTERM are accepted and answered, not reset by the close
+of the listening socket.
 
 To have the bytes arrive before hellod's loop reads them, these cases use
 server/hellod-testhooks: SIGUSR2 blocks every worker's loop for
@@ -43,6 +45,15 @@ def stall(s):
     time.sleep(ht.slow(0.1))
 
 
+def idle_and_new(s):
+    """A keep-alive connection between requests, and a new one that has
+    sent nothing yet."""
+    idle = s.conn()
+    idle.request('GET', '/')
+    ht.check_page(idle.read_response(), 200, HELLO)
+    return idle, s.conn()
+
+
 def check_close_answer(c, what):
     r = c.read_response()
     ht.check_page(r, 200, HELLO)
@@ -58,10 +69,7 @@ def sigterm_answers_requests_already_in_the_socket():
     # nothing yet: both send a request once SIGTERM is queued for the
     # stalled worker. Closing them unread would reset both.
     with server() as s:
-        idle = s.conn()
-        idle.request('GET', '/')
-        ht.check_page(idle.read_response(), 200, HELLO)
-        new = s.conn()
+        idle, new = idle_and_new(s)
         time.sleep(ht.slow(0.2))          # accepted: CONN_IDLE_NEW
         stall(s)
         t0 = time.monotonic()
@@ -81,10 +89,7 @@ def sigterm_answers_a_request_sent_just_after():
     # The grace: a request that reaches an idle connection within
     # HELLOD_CLOSE_GRACE_MS (250 ms) of SIGTERM is answered.
     with server() as s:
-        idle = s.conn()
-        idle.request('GET', '/')
-        ht.check_page(idle.read_response(), 200, HELLO)
-        new = s.conn()
+        idle, new = idle_and_new(s)
         time.sleep(0.1)
         s.signal(signal.SIGTERM)
         time.sleep(0.05)
@@ -100,10 +105,7 @@ def sigterm_closes_silent_connections_with_fin():
     # Nothing sent: closed with a FIN within the grace, and a request that
     # crosses the FIN is read and dropped, not answered with a reset.
     with server() as s:
-        idle = s.conn()
-        idle.request('GET', '/')
-        ht.check_page(idle.read_response(), 200, HELLO)
-        new = s.conn()
+        idle, new = idle_and_new(s)
         time.sleep(0.1)
         t0 = time.monotonic()
         s.signal(signal.SIGTERM)
@@ -117,6 +119,28 @@ def sigterm_closes_silent_connections_with_fin():
         time.sleep(0.1)
         got, how = idle.wait_closed(ht.slow(3))
         check_eq((got, how), (b'', 'eof'), 'a request sent after the FIN')
+        check_eq(s.wait_exit(ht.slow(5)), 0, 'exit status')
+
+
+@run.case
+def sigterm_answers_connections_still_in_the_listen_queue():
+    # Connections the kernel has queued but hellod has not accepted when
+    # SIGTERM comes: closing the listening socket would reset them all.
+    with server() as s:
+        ht.check_page(s.http('GET', '/'), 200, HELLO)
+        stall(s)
+        t0 = time.monotonic()
+        s.signal(signal.SIGTERM)
+        time.sleep(ht.slow(0.2))          # the stop message waits in the pipe
+        queued = []
+        for i in range(20):
+            c = s.conn()
+            c.request('GET', '/?queued=%d' % i)
+            queued.append(c)
+        check(time.monotonic() - t0 < STALL_MS / 1000 - 0.2,
+              'connections made after the stall ended: the case proves nothing')
+        for i, c in enumerate(queued):
+            check_close_answer(c, 'queued connection %d' % i)
         check_eq(s.wait_exit(ht.slow(5)), 0, 'exit status')
 
 
@@ -145,10 +169,7 @@ def eviction_answers_a_request_already_in_the_socket():
 @run.case
 def eviction_of_a_silent_connection_is_a_fin():
     with server(max_connections=2) as s:
-        idle = s.conn()
-        idle.request('GET', '/')
-        ht.check_page(idle.read_response(), 200, HELLO)
-        new = s.conn()
+        idle, new = idle_and_new(s)
         got, how = idle.wait_closed(ht.slow(3))
         check_eq((got, how), (b'', 'eof'), 'evicted idle connection')
         new.request('GET', '/')
