@@ -435,24 +435,13 @@ def main():
     if not why and a.report and shutil.which('wrk') is None:
         why = 'no wrk (Debian package wrk)'
     if why:
-        if os.environ.get('CI') == 'true':
-            print('not ok - test_journal_load: cannot run under CI=true: %s' % why)
-            sys.exit(1)
-        print('# SKIP test_journal_load: %s' % why)
-        sys.exit(ht.EX_SKIP)
+        tr.skip('test_journal_load', why)
     if a.report:
         report(a.deb, a.access_log)
         return
     S.deb = a.deb
     S.access_log = a.access_log
-
-    import atexit
-
-    def stop():
-        if S.box is not None:
-            S.box.shutdown()
-    atexit.register(stop)
-    run.run()
+    tr.run_cases(run, S)
 
 
 if __name__ == '__main__':

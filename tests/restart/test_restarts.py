@@ -498,6 +498,27 @@ def container_shuts_down():
         box.shutdown()
 
 
+def skip(name, why):
+    """Exit 77 saying why, or 1 under CI=true, where a skip is a failure."""
+    if os.environ.get('CI') == 'true':
+        print('not ok - %s: cannot run under CI=true: %s' % (name, why))
+        sys.exit(1)
+    print('# SKIP %s: %s' % (name, why))
+    sys.exit(ht.EX_SKIP)
+
+
+def run_cases(runner, state):
+    """Run the cases; whatever container state.box holds at exit is shut
+    down."""
+    import atexit
+
+    def stop():
+        if state.box is not None:
+            state.box.shutdown()
+    atexit.register(stop)
+    runner.run()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--report', action='store_true', help='print a markdown table, assert nothing')
@@ -506,23 +527,12 @@ def main():
     a = ap.parse_args()
     why = skip_reason()
     if why:
-        if os.environ.get('CI') == 'true':
-            print('not ok - test_restarts: cannot run under CI=true: %s' % why)
-            sys.exit(1)
-        print('# SKIP test_restarts: %s' % why)
-        sys.exit(ht.EX_SKIP)
+        skip('test_restarts', why)
     if a.report:
         report(a.deb, a.nginx)
         return
     S.deb = a.deb
-
-    import atexit
-
-    def stop():
-        if S.box is not None:
-            S.box.shutdown()
-    atexit.register(stop)
-    run.run()
+    run_cases(run, S)
 
 
 if __name__ == '__main__':
