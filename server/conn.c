@@ -439,25 +439,14 @@ conn_shutdown(struct conn *c)
 {
 	struct timeval	tv;
 
-	switch (c->c_state) {
-	case CONN_IDLE_NEW:
-	case CONN_IDLE_KEEPALIVE:
-		c->c_close = 1;
-		c->c_reason = STATS_CLOSE_SHUTDOWN;
-		if (conn_take_input(c) != 0)
-			break;		/* answering it, or closed */
+	if (c->c_state == CONN_CLOSING || c->c_state == CONN_LINGERING)
+		return;			/* closing already */
+	c->c_close = 1;			/* answer, then close */
+	c->c_reason = STATS_CLOSE_SHUTDOWN;
+	if ((c->c_state == CONN_IDLE_NEW ||
+	    c->c_state == CONN_IDLE_KEEPALIVE) && conn_take_input(c) == 0) {
 		worker_ms_tv(HELLOD_CLOSE_GRACE_MS, &tv);
 		evtimer_add(&c->c_timer, &tv);
-		break;
-	case CONN_READING:
-	case CONN_SLEEPING:
-	case CONN_WRITING:
-		c->c_close = 1;		/* answer, then close */
-		c->c_reason = STATS_CLOSE_SHUTDOWN;
-		break;
-	case CONN_CLOSING:
-	case CONN_LINGERING:
-		break;
 	}
 }
 

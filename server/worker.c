@@ -604,8 +604,8 @@ worker_conn_closed(struct worker *w)
  * Graceful shutdown of this worker: accept what is queued, stop
  * accepting, let every connection finish what it has asked for, or asks
  * for within HELLOD_CLOSE_GRACE_MS (with Connection: close; see
- * conn_shutdown()); the loop ends with the last one. The main thread's shutdown_timeout
- * sends WORKER_MSG_EXIT if that takes too long.
+ * conn_shutdown()); the loop ends with the last one. The main thread's
+ * shutdown_timeout sends WORKER_MSG_EXIT if that takes too long.
  */
 static void
 worker_stop(struct worker *w)
