@@ -337,11 +337,6 @@ sockets_listen(struct server *s, char **cause)
 			*cause = NULL;
 		return (HELLOD_EXIT_OSERR);
 	}
-	if (s->s_nworkers == 0) {
-		*cause = strdup("no workers");
-		systemd_names_free(names);
-		return (HELLOD_EXIT_OSERR);
-	}
 	if (n > 0 && (p = calloc((size_t)n, sizeof *p)) == NULL)
 		goto oom;
 	if ((r = sockets_sort(p, n, names, cause)) != 0)
@@ -391,9 +386,12 @@ out:
 
 /*
  * Hand every listening socket hellod bound or took from the store to
- * systemd's fd store, one message per name. A socket stored already is
- * stored once, so this is safe to repeat. Sockets of a .socket unit are
- * systemd's own and are not sent.
+ * systemd's fd store, one message per name (per address), not per
+ * socket: with many workers, a message each could fill the notify
+ * socket's queue (net.unix.max_dgram_qlen is 10 here) faster than
+ * systemd reads it. A socket stored already is stored once, so this is
+ * safe to repeat. Sockets of a .socket unit are systemd's own and are not
+ * sent.
  */
 void
 sockets_store(struct server *s)
