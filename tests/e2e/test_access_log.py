@@ -134,6 +134,16 @@ def unopenable_file_is_a_config_error():
           % p.stderr[-400:])
 
 
+def reload_with(s, access_log):
+    """Rewrite s's config with access_log and SIGHUP it; returns where its
+    stderr stood before the signal."""
+    s.options['access_log'] = access_log
+    s.write_config()
+    mark = len(s.stderr_text())
+    s.signal(signal.SIGHUP)
+    return mark
+
+
 @run.case
 def reload_switches_file():
     tmp = ht.make_tempdir()
@@ -141,28 +151,19 @@ def reload_switches_file():
     bad = os.path.join(tmp, 'missing', 'c.log')
     with server(tmp, 'a.log') as s:
         requests(s, 40, '/a')
-        s.options['access_log'] = b
-        s.write_config()
-        mark = len(s.stderr_text())
-        s.signal(signal.SIGHUP)
+        mark = reload_with(s, b)
         check(s.wait_stderr('reloaded configuration', 5, mark), 'no reload: %r'
               % s.stderr_tail(400))
         requests(s, 30, '/b')
         # A reload naming a file that cannot be opened is refused whole.
-        s.options['access_log'] = bad
-        s.write_config()
-        mark = len(s.stderr_text())
-        s.signal(signal.SIGHUP)
+        mark = reload_with(s, bad)
         check(s.wait_stderr('reload failed, keeping running config', 5, mark),
               'no "reload failed": %r' % s.stderr_tail(400))
         check(s.wait_stderr(': access_log: %s: No such file or directory' % bad, 5, mark),
               'no access_log error line: %r' % s.stderr_tail(400))
         requests(s, 20, '/b2')
         # And off stops the file.
-        s.options['access_log'] = 'off'
-        s.write_config()
-        mark = len(s.stderr_text())
-        s.signal(signal.SIGHUP)
+        mark = reload_with(s, 'off')
         check(s.wait_stderr('reloaded configuration', 5, mark), 'no reload: %r'
               % s.stderr_tail(400))
         requests(s, 10, '/off')

@@ -217,6 +217,27 @@ def wait_show(unit, prop, pred, timeout):
     raise ht.TestFailure('%s %s stayed %r for %ss' % (unit, prop, last, timeout))
 
 
+def while_running(argv, command, timeout):
+    """Start argv inside the container, run command there 0.5 s later, and
+    wait up to timeout for argv to end. Returns (command's result, how long
+    it took, argv's output)."""
+    bg = subprocess.Popen(['nsenter', '-t', str(S.box.pid1), '-a', 'env', '-i',
+                           'PATH=' + nspawn.PATH] + argv,
+                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        r = S.box.run(command, timeout=30)
+        took = time.monotonic() - t0
+        out, _ = bg.communicate(timeout=timeout)
+    finally:
+        if bg.poll() is None:
+            bg.kill()
+            bg.wait()
+    return r, took, out
+
+
 def need_box(service=True):
     if S.box is None or S.box.pid1 is None:
         raise ht.TestFailure('no container (the boot case failed)')
@@ -500,21 +521,9 @@ def watchdog_restarts_stopped_process():
 def stop_drains_and_closes_port():
     need_box()
     # A /sleep in flight (1.5 s) when the stop comes must still be answered.
-    slow = subprocess.Popen(['nsenter', '-t', str(S.box.pid1), '-a', 'env', '-i',
-                             'PATH=' + nspawn.PATH, 'curl', '-s', '-m', '15', '-o', '/dev/null',
-                             '-w', '%{http_code}', URL + '/sleep'],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        time.sleep(0.5)
-        t0 = time.monotonic()
-        r = S.box.run(['systemctl', 'stop', 'hellod.service', 'hellod.socket'], timeout=30)
-        took = time.monotonic() - t0
-        out, _ = slow.communicate(timeout=20)
-    finally:
-        if slow.poll() is None:
-            slow.kill()
-            slow.wait()
+    r, took, out = while_running(['curl', '-s', '-m', '15', '-o', '/dev/null',
+                                  '-w', '%{http_code}', URL + '/sleep'],
+                                 ['systemctl', 'stop', 'hellod.service', 'hellod.socket'], 20)
     check_eq(r.returncode, 0, 'systemctl stop exit code (%s)' % r.stderr.strip())
     check_eq(out, '200', 'status of the /sleep pending at stop')
     check(took >= 0.5, 'stop returned in %.2fs, before the pending /sleep finished' % took)
@@ -537,20 +546,9 @@ def restart_keeps_the_listening_sockets():
     check_eq(r.returncode, 0, 'systemctl start hellod.service (%s)' % r.stderr.strip())
     n = wait_show('hellod.service', 'NFileDescriptorStore', lambda v: v not in ('', '0'), 10)
     ht.note('NFileDescriptorStore=%s after start' % n)
-    loop = subprocess.Popen(['nsenter', '-t', str(S.box.pid1), '-a', 'env', '-i',
-                             'PATH=' + nspawn.PATH, 'sh', '-c',
-                             'for i in $(seq 400); do curl -s -m 5 -o /dev/null '
-                             '-w "%%{http_code}\\n" %s/; done' % URL],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        time.sleep(0.5)
-        r = S.box.run(['systemctl', 'restart', 'hellod.service'], timeout=30)
-        out, _ = loop.communicate(timeout=60)
-    finally:
-        if loop.poll() is None:
-            loop.kill()
-            loop.wait()
+    r, _, out = while_running(['sh', '-c', 'for i in $(seq 400); do curl -s -m 5 -o /dev/null '
+                               '-w "%%{http_code}\\n" %s/; done' % URL],
+                              ['systemctl', 'restart', 'hellod.service'], 60)
     check_eq(r.returncode, 0, 'systemctl restart (%s)' % r.stderr.strip())
     codes = out.split()
     bad = [c for c in codes if c != '200']
