@@ -111,13 +111,13 @@ conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 	/* A new bufferevent writes as soon as output is added; conn_run()
 	 * writes first and turns EV_WRITE on only for what is left. */
 	bufferevent_disable(c->c_bev, EV_WRITE);
-	worker_ms_tv(w->w_cf->cf_write_timeout, &wtv);
+	clock_tv(w->w_cf->cf_write_timeout, &wtv);
 	bufferevent_set_timeouts(c->c_bev, NULL, &wtv);
 
 	c->c_w = w;
 	c->c_fd = fd;
 	c->c_id = ++w->w_next_id;
-	listener_format(sa, len, c->c_addr, sizeof c->c_addr);
+	addr_format(sa, len, c->c_addr, sizeof c->c_addr);
 	http_request_init(&c->c_req, (size_t)w->w_cf->cf_max_header_size);
 	evtimer_assign(&c->c_timer, w->w_base, conn_timer_cb, c);
 	/* TCP_NODELAY waits for a second response (conn_after_response):
@@ -131,7 +131,7 @@ conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 	evtimer_add(&c->c_timer, w->w_tv_header);
 	log_debug("conn %llu: accepted from %s", (unsigned long long)c->c_id,
 	    c->c_addr);
-	worker_conn_opened(w);
+	w->w_conn_opened(w);
 
 	/* Read now; reading through the loop starts once this first pass
 	 * leaves c open (conn_want_read). */
@@ -332,7 +332,7 @@ conn_close(struct conn *c, enum stats_close reason, const char *why)
 	evutil_closesocket(c->c_fd);
 	http_request_clear(&c->c_req);
 	free(c);
-	worker_conn_closed(w);
+	w->w_conn_closed(w);
 }
 
 /* Why a read or write failing with err ends a connection. */
@@ -445,7 +445,7 @@ conn_shutdown(struct conn *c)
 	c->c_reason = STATS_CLOSE_SHUTDOWN;
 	if ((c->c_state == CONN_IDLE_NEW ||
 	    c->c_state == CONN_IDLE_KEEPALIVE) && conn_take_input(c) == 0) {
-		worker_ms_tv(HELLOD_CLOSE_GRACE_MS, &tv);
+		clock_tv(HELLOD_CLOSE_GRACE_MS, &tv);
 		evtimer_add(&c->c_timer, &tv);
 	}
 }
@@ -490,7 +490,7 @@ conn_process(struct conn *c)
 			 * that saves an evtimer_add a request). */
 			conn_set_idle(c, 0);
 			c->c_state = CONN_READING;
-			c->c_start_us = worker_now_us();
+			c->c_start_us = clock_now_us();
 			c->c_head_timer = 0;
 		}
 		if (c->c_state != CONN_READING)
@@ -675,10 +675,10 @@ conn_respond(struct conn *c, const struct page *p, int close_after)
 	else if (c->c_req.r_minor == 0)
 		connection = "keep-alive";
 	bytes = page_write(out, p, c->c_req.r_method == HTTP_M_HEAD,
-	    worker_date(w), connection);
+	    clock_date(w->w_base, &w->w_date), connection);
 	c->c_unsent += bytes;
 
-	us = worker_now_us() - c->c_start_us;
+	us = clock_now_us() - c->c_start_us;
 	stats_request(&w->w_stats, c->c_route, p->p_status, us);
 	c->c_route = STATS_ROUTE_OTHER;
 	if (cf->cf_access_log) {
@@ -740,7 +740,7 @@ conn_after_response(struct conn *c)
 	if (evbuffer_get_length(conn_in(c)) > 0) {
 		/* Pipelined: its head deadline runs from now. */
 		c->c_state = CONN_READING;
-		c->c_start_us = worker_now_us();
+		c->c_start_us = clock_now_us();
 		evtimer_add(&c->c_timer, w->w_tv_header);
 		c->c_head_timer = 1;
 		return;
@@ -769,7 +769,7 @@ conn_linger(struct conn *c)
 		return (-1);
 	}
 	c->c_state = CONN_LINGERING;
-	worker_ms_tv(c->c_quick ? HELLOD_CLOSE_GRACE_MS : HELLOD_LINGER_MS,
+	clock_tv(c->c_quick ? HELLOD_CLOSE_GRACE_MS : HELLOD_LINGER_MS,
 	    &tv);
 	evtimer_add(&c->c_timer, &tv);
 	return (0);

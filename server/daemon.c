@@ -44,28 +44,6 @@ server_cf(const struct server *s)
 }
 
 /*
- * A new event loop. Each has one thread (the main thread, or one worker)
- * and never shares an event with another, so it needs no locks.
- */
-struct event_base *
-server_base_new(void)
-{
-	struct event_config	*ecf;
-	struct event_base	*base;
-
-	if ((ecf = event_config_new()) == NULL)
-		return (NULL);
-	event_config_set_flag(ecf, EVENT_BASE_FLAG_NOLOCK);
-	/* Timers on CLOCK_MONOTONIC, not libevent's default
-	 * CLOCK_MONOTONIC_COARSE: that lags the real clock by a tick or
-	 * more, and /sleep must never answer before its delay. */
-	event_config_set_flag(ecf, EVENT_BASE_FLAG_PRECISE_TIMER);
-	base = event_base_new_with_config(ecf);
-	event_config_free(ecf);
-	return (base);
-}
-
-/*
  * Set up the main event base, signal events and the workers (not yet
  * running); takes ownership of cf, ps.
  */
@@ -96,7 +74,7 @@ server_init(struct server *s, struct config *cf, struct pages *ps)
 	}
 	log_set_level((int)cf->cf_log_level);
 
-	if ((s->s_base = server_base_new()) == NULL)
+	if ((s->s_base = worker_base_new()) == NULL)
 		return (-1);
 
 	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
@@ -265,10 +243,10 @@ server_ready(struct server *s)
 	/* Live figures in STATUS=, for systemctl status: see
 	 * server_status_cb(). */
 	if (systemd_available()) {
-		s->s_status_ms = worker_now_ms();
+		s->s_status_ms = clock_now_ms();
 		s->s_status_ev = event_new(s->s_base, -1, EV_PERSIST,
 		    server_status_cb, s);
-		worker_ms_tv(1000, &tv);
+		clock_tv(1000, &tv);
 		if (s->s_status_ev == NULL ||
 		    event_add(s->s_status_ev, &tv) == -1)
 			return (-1);
@@ -300,7 +278,7 @@ server_watchdog_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct server	*s = arg;
 	struct worker	*w;
-	uint64_t	 now = worker_now_ms(), beat;
+	uint64_t	 now = clock_now_ms(), beat;
 	unsigned int	 k;
 
 	(void)fd;
@@ -328,29 +306,6 @@ server_watchdog_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * The figures of the whole server: every worker's counters summed into
- * sum, and the server's own into ss. Main thread only.
- */
-void
-server_stats(struct server *s, struct stats *sum, struct stats_server *ss)
-{
-	unsigned int	k;
-
-	stats_init(sum);
-	for (k = 0; k < s->s_nworkers; k++)
-		stats_sum(sum, &s->s_workers[k].w_stats);
-	memset(ss, 0, sizeof *ss);
-	ss->ss_workers = s->s_nworkers;
-	ss->ss_open = atomic_load(&s->s_nconns);
-	ss->ss_paused = atomic_load(&s->s_limited);
-	ss->ss_limit_pauses = atomic_load(&s->s_limit_pauses);
-	ss->ss_reloads = s->s_reloads;
-	ss->ss_reload_failures = s->s_reload_failures;
-	ss->ss_journal_dropped = systemd_journal_dropped();
-	ss->ss_access_log_dropped = accesslog_dropped();
-}
-
-/*
  * Once a second: the live STATUS= line, "42 connections, 17 sleeping,
  * 1,204 req/s" (req/s over the last second), sent only when its text
  * changed, so an idle server sends nothing. While stopping it says so.
@@ -362,12 +317,12 @@ server_status_cb(evutil_socket_t fd, short what, void *arg)
 	struct stats		 sum;
 	struct stats_server	 ss;
 	char			 line[sizeof s->s_status];
-	uint64_t		 now = worker_now_ms(), reqs, rps;
+	uint64_t		 now = clock_now_ms(), reqs, rps;
 	size_t			 n = 0;
 
 	(void)fd;
 	(void)what;
-	server_stats(s, &sum, &ss);
+	stats_server(s, &sum, &ss);
 	reqs = stats_total_requests(&sum);
 	rps = now > s->s_status_ms && reqs >= s->s_status_reqs ?
 	    ((reqs - s->s_status_reqs) * 1000 + (now - s->s_status_ms) / 2) /
@@ -384,23 +339,6 @@ server_status_cb(evutil_socket_t fd, short what, void *arg)
 	systemd_notify("STATUS=%s", line);
 }
 
-/* From a worker thread: tell the main loop. */
-void
-server_note(struct server *s, enum server_note type, unsigned int index)
-{
-	struct server_note_msg	m;
-	ssize_t			n;
-
-	memset(&m, 0, sizeof m);
-	m.sm_type = type;
-	m.sm_worker = index;
-	do
-		n = write(s->s_notes[1], &m, sizeof m);
-	while (n == -1 && errno == EINTR);
-	if (n != (ssize_t)sizeof m)
-		log_warn("worker %u: cannot notify the main thread", index);
-}
-
 /*
  * Notes from the workers. A worker's loop ends only when told to stop (or
  * on a libevent failure, which stops the whole server); the main loop
@@ -410,7 +348,7 @@ static void
 server_notes_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct server		*s = arg;
-	struct server_note_msg	 m[16];
+	struct worker_note_msg	 m[16];
 	struct worker		*w;
 	ssize_t			 n;
 	size_t			 i;
@@ -418,7 +356,7 @@ server_notes_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	while ((n = read(fd, m, sizeof m)) > 0) {
 		for (i = 0; i < (size_t)n / sizeof m[0]; i++) {
-			if (m[i].sm_type != SERVER_NOTE_EXITED ||
+			if (m[i].sm_type != WORKER_NOTE_EXITED ||
 			    m[i].sm_worker >= s->s_nworkers)
 				continue;
 			w = &s->s_workers[m[i].sm_worker];
@@ -664,7 +602,7 @@ server_stop(struct server *s)
 		    "%llu ms", n,
 		    (unsigned long long)server_cf(s)->cf_shutdown_timeout);
 	}
-	worker_ms_tv(server_cf(s)->cf_shutdown_timeout, &tv);
+	clock_tv(server_cf(s)->cf_shutdown_timeout, &tv);
 	evtimer_add(s->s_stop_timer, &tv);
 	if (s->s_nrunning == 0)
 		event_base_loopexit(s->s_base, NULL);

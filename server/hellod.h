@@ -99,6 +99,9 @@ struct log_request {
 
 void		 log_init(void);
 int		 log_journal_match(const char *, dev_t, ino_t);
+typedef int (*log_journal_fn)(const char *, int, const char *,
+		     const struct iovec *, size_t);
+void		 log_set_journal_sender(log_journal_fn);
 void		 log_set_journal(int);
 int		 log_get_journal(void);
 size_t		 log_prefix(char *, size_t, int, int, const char *,
@@ -413,6 +416,21 @@ void		 page_clear(struct page *);
 size_t		 page_write(struct evbuffer *, const struct page *, int,
 		     const char *, const char *);
 
+/* addr.c */
+void		 addr_format(const struct sockaddr *, socklen_t, char *,
+		     size_t);
+
+/* clock.c: monotonic time, timevals, the Date header cache. */
+struct clock_date {
+	time_t		 cd_time;
+	char		 cd_text[PAGE_DATE_LEN + 1];
+};
+
+uint64_t	 clock_now_us(void);
+uint64_t	 clock_now_ms(void);
+void		 clock_tv(uint64_t, struct timeval *);
+const char	*clock_date(struct event_base *, struct clock_date *);
+
 /* routes.c */
 enum route_id {
 	ROUTE_HELLO,		/* GET / */
@@ -527,6 +545,9 @@ void		 stats_request(struct stats *, enum stats_route, int,
 		     uint64_t);
 void		 stats_sum(struct stats *, const struct stats *);
 uint64_t	 stats_total_requests(const struct stats *);
+struct server;
+void		 stats_server(const struct server *, struct stats *,
+		     struct stats_server *);
 int		 stats_process(struct stats_process *);
 void		 stats_write(struct evbuffer *, const struct stats *,
 		     const struct stats_server *, const struct stats_process *);
@@ -562,8 +583,6 @@ int		 listener_fd(struct listener *);
 void		 listener_drain(struct listener *, size_t);
 void		 listener_enable(struct worker *, int);
 int		 listener_out_of_resources(int);
-void		 listener_format(const struct sockaddr *, socklen_t, char *,
-		     size_t);
 
 /* conn.c */
 #define CONN_ADDR_LEN	(INET6_ADDRSTRLEN + sizeof "[]:65535" - 1)
@@ -765,6 +784,12 @@ struct worker_msg {
 struct server;
 struct worker {
 	struct server		*w_srv;
+	int			 w_notes;	/* write end: to the main loop */
+	/* What its listeners and connections report, set by worker_init():
+	 * they are below worker.c and never call up into it. */
+	void			(*w_conn_opened)(struct worker *);
+	void			(*w_conn_closed)(struct worker *);
+	void			(*w_accept_failed)(struct worker *);	/* EMFILE */
 	unsigned int		 w_index;	/* 0 .. s_nworkers - 1 */
 	pthread_t		 w_thread;
 	int			 w_started;	/* w_thread is running */
@@ -804,8 +829,7 @@ struct worker {
 	struct timeval		 w_tv_header_raw;
 	struct timeval		 w_tv_keepalive_raw;
 
-	time_t			 w_date_time;
-	char			 w_date[PAGE_DATE_LEN + 1];
+	struct clock_date	 w_date;	/* clock_date() */
 
 	struct stats		 w_stats;	/* written here, read by main */
 	struct accesslog_buf	 w_alog;	/* access_log = PATH */
@@ -825,14 +849,17 @@ void		 worker_send(struct worker *, enum worker_msg_type,
 		     struct snapshot *, struct accesslog *);
 void		 worker_join(struct worker *);
 void		 worker_free(struct worker *);
-uint64_t	 worker_now_ms(void);
-uint64_t	 worker_now_us(void);
-void		 worker_ms_tv(uint64_t, struct timeval *);
-const char	*worker_date(struct worker *);
-void		 worker_conn_opened(struct worker *);
-void		 worker_conn_closed(struct worker *);
-void		 worker_accept_pause(struct worker *);
-void		 worker_accept_update(struct worker *);
+struct event_base *worker_base_new(void);
+
+/* What a worker tells the main loop, down the notes pipe (w_notes). */
+enum worker_note {
+	WORKER_NOTE_EXITED,	/* a worker's loop has ended */
+};
+
+struct worker_note_msg {
+	enum worker_note	 sm_type;
+	unsigned int		 sm_worker;
+};
 
 /* What w's loop is doing now, for a stall warning: a pointer store. */
 static inline void
@@ -850,14 +877,6 @@ void		 metrics_close(struct metrics *);
 int		 metrics_fd(struct metrics *);
 
 /* daemon.c */
-enum server_note {
-	SERVER_NOTE_EXITED,	/* a worker's loop has ended */
-};
-
-struct server_note_msg {
-	enum server_note	 sm_type;
-	unsigned int		 sm_worker;
-};
 
 struct server {
 	struct event_base	*s_base;	/* main thread: signals etc. */
@@ -898,7 +917,6 @@ struct server {
 	struct event		*s_stop_timer;
 };
 
-struct event_base *server_base_new(void);
 int		 server_init(struct server *, struct config *, struct pages *);
 int		 server_open_log(struct server *, char **);
 
@@ -908,9 +926,6 @@ void		 sockets_store(struct server *);
 int		 server_ready(struct server *);
 int		 server_run(struct server *);
 void		 server_free(struct server *);
-void		 server_note(struct server *, enum server_note, unsigned int);
-void		 server_stats(struct server *, struct stats *,
-		     struct stats_server *);
 void		 server_reload(struct server *);
 void		 server_stop(struct server *);
 

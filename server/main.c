@@ -79,6 +79,7 @@ main(int argc, char **argv)
 	/* Writing to a closed connection must be an error, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
 	log_init();
+	log_set_journal_sender(systemd_journal_send);
 
 	if ((cf = config_load(path, &errors)) == NULL) {
 		log_plain(LOG_LEVEL_ERROR, "%s",
