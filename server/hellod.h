@@ -586,6 +586,21 @@ int		 listener_out_of_resources(int);
 
 /* conn.c */
 #define CONN_ADDR_LEN	(INET6_ADDRSTRLEN + sizeof "[]:65535" - 1)
+/*
+ * A connection's state, and the deadline its one timer serves:
+ *	CONN_IDLE_NEW		header_timeout, then close quietly
+ *	CONN_IDLE_KEEPALIVE	keepalive_timeout, then close quietly
+ *				(in a shutdown, both: HELLOD_CLOSE_GRACE_MS
+ *				for a request on its way, then
+ *				serve_close_idle())
+ *	CONN_READING		header_timeout from the request's first byte
+ *				(or from the end of the previous response),
+ *				then 408
+ *	CONN_SLEEPING		sleep, then answer
+ *	CONN_LINGERING		HELLOD_LINGER_MS (HELLOD_CLOSE_GRACE_MS
+ *				after serve_close_idle()), then close
+ * A client that stops reading is caught by the bufferevent write timeout.
+ */
 enum conn_state {
 	CONN_IDLE_NEW,		/* accepted, no byte yet */
 	CONN_IDLE_KEEPALIVE,	/* between requests, no byte yet */
@@ -628,11 +643,37 @@ struct conn {
 
 TAILQ_HEAD(conn_list, conn);
 
-int		 conn_new(struct worker *, evutil_socket_t,
-		     const struct sockaddr *, socklen_t);
+/* The callbacks a connection's owner (serve.c) hands conn_open(). */
+struct conn_callbacks {
+	bufferevent_data_cb	 cb_read;
+	bufferevent_data_cb	 cb_write;
+	bufferevent_event_cb	 cb_event;
+	event_callback_fn	 cb_timer;
+};
+
+#define conn_in(c)	bufferevent_get_input((c)->c_bev)
+#define conn_out(c)	bufferevent_get_output((c)->c_bev)
+
+struct conn	*conn_open(struct worker *, evutil_socket_t,
+		     const struct sockaddr *, socklen_t,
+		     const struct conn_callbacks *);
 void		 conn_close(struct conn *, enum stats_close, const char *);
-int		 conn_reclaim(struct conn *);
-void		 conn_shutdown(struct conn *);
+int		 conn_read_now(struct conn *);
+int		 conn_write_now(struct conn *);
+void		 conn_want_read(struct conn *);
+void		 conn_drop_input(struct conn *);
+void		 conn_count_sent(struct conn *);
+void		 conn_set_idle(struct conn *, int);
+void		 conn_nodelay(struct conn *);
+int		 conn_linger(struct conn *);
+void		 conn_count_response(struct conn *, int, size_t);
+enum stats_close conn_errno_reason(int);
+
+/* serve.c: HTTP/1.1 on a connection, over conn.c. */
+int		 serve_new(struct worker *, evutil_socket_t,
+		     const struct sockaddr *, socklen_t);
+int		 serve_reclaim(struct conn *);
+void		 serve_shutdown(struct conn *);
 
 /*
  * systemd.c: sd_notify, socket activation and journal entries through

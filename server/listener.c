@@ -1,6 +1,6 @@
 /*
  * Listening sockets: one evconnlistener per socket and worker, all
- * feeding conn_new(). With more than one worker each binds its own
+ * feeding serve_new(). With more than one worker each binds its own
  * socket with SO_REUSEPORT and the kernel spreads new connections over
  * them; a socket systemd passed may be dup()ed for several workers
  * instead (one queue, each of their loops polls it). Which sockets come
@@ -275,7 +275,7 @@ listener_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	    memory_order_relaxed) &&
 	    atomic_exchange(&l->l_w->w_srv->s_emfile_warned, 0))
 		log_info("accepting again");
-	if (conn_new(l->l_w, fd, sa, (socklen_t)len) == -1)
+	if (serve_new(l->l_w, fd, sa, (socklen_t)len) == -1)
 		evutil_closesocket(fd);
 }
 

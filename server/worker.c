@@ -579,7 +579,7 @@ worker_conn_opened(struct worker *w)
 	 * as closed: it goes within HELLOD_CLOSE_GRACE_MS or so. */
 	while (n - closing >= max &&
 	    (idle = TAILQ_FIRST(&w->w_idle)) != NULL) {
-		if (conn_reclaim(idle) == 0)
+		if (serve_reclaim(idle) == 0)
 			closing++;
 		n = atomic_load(&s->s_nconns);
 	}
@@ -616,7 +616,7 @@ worker_conn_closed(struct worker *w)
  * Graceful shutdown of this worker: accept what is queued, stop
  * accepting, let every connection finish what it has asked for, or asks
  * for within HELLOD_CLOSE_GRACE_MS (with Connection: close; see
- * conn_shutdown()); the loop ends with the last one. The main thread's
+ * serve_shutdown()); the loop ends with the last one. The main thread's
  * shutdown_timeout sends WORKER_MSG_EXIT if that takes too long.
  */
 static void
@@ -640,7 +640,7 @@ worker_stop(struct worker *w)
 	w->w_accepting = 0;
 	for (c = TAILQ_FIRST(&w->w_conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, c_entry);
-		conn_shutdown(c);
+		serve_shutdown(c);
 	}
 	if (w->w_nconns == 0)
 		event_base_loopexit(w->w_base, NULL);
