@@ -892,6 +892,13 @@ void		 worker_join(struct worker *);
 void		 worker_free(struct worker *);
 struct event_base *worker_base_new(void);
 
+/* stall.c: the stall check of a worker's loop. */
+struct event	*stall_new(struct worker *);
+void		 stall_arm(struct worker *);
+#ifdef HELLOD_TEST_HOOKS
+void		 stall_inject(struct worker *);
+#endif
+
 /* What a worker tells the main loop, down the notes pipe (w_notes). */
 enum worker_note {
 	WORKER_NOTE_EXITED,	/* a worker's loop has ended */

@@ -51,11 +51,6 @@ static void	 worker_conn_opened(struct worker *);
 static void	 worker_conn_closed(struct worker *);
 static void	 worker_accept_pause(struct worker *);
 static void	 worker_accept_update(struct worker *);
-static void	 worker_stall_cb(evutil_socket_t, short, void *);
-static void	 worker_stall_arm(struct worker *);
-#ifdef HELLOD_TEST_HOOKS
-static void	 worker_test_stall(struct worker *);
-#endif
 
 /*
  * A new event loop. Each has one thread (the main thread, or one worker)
@@ -144,7 +139,7 @@ worker_init(struct worker *w, struct server *srv, unsigned int index,
 	w->w_pipe_ev = event_new(w->w_base, w->w_pipe[0], EV_READ | EV_PERSIST,
 	    worker_pipe_cb, w);
 	w->w_accept_retry = evtimer_new(w->w_base, worker_retry_cb, w);
-	w->w_stall_ev = evtimer_new(w->w_base, worker_stall_cb, w);
+	w->w_stall_ev = stall_new(w);
 	if (w->w_pipe_ev == NULL || w->w_accept_retry == NULL ||
 	    w->w_stall_ev == NULL ||
 	    accesslog_buf_init(&w->w_alog, w->w_base) == -1 ||
@@ -176,7 +171,7 @@ worker_start(struct worker *w, uint64_t heartbeat_ms)
 	}
 	atomic_store(&w->w_heartbeat, clock_now_ms());
 	w->w_accepting = 1;
-	worker_stall_arm(w);
+	stall_arm(w);
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	r = pthread_create(&w->w_thread, NULL, worker_main, w);
@@ -303,7 +298,7 @@ worker_pipe_cb(evutil_socket_t fd, short what, void *arg)
 				w->w_pages = w->w_snap->sn_pages;
 				accesslog_buf_switch(&w->w_alog, m[i].wm_log);
 				worker_set_timeouts(w);
-				worker_stall_arm(w);
+				stall_arm(w);
 				snapshot_unref(old);
 				log_debug("worker %u: new configuration",
 				    w->w_index);
@@ -329,95 +324,12 @@ worker_pipe_cb(evutil_socket_t fd, short what, void *arg)
 				break;
 #ifdef HELLOD_TEST_HOOKS
 			case WORKER_MSG_STALL:
-				worker_test_stall(w);
+				stall_inject(w);
 				break;
 #endif
 			}
 		}
 	}
-}
-
-#ifdef HELLOD_TEST_HOOKS
-/*
- * Test builds only: hold the loop up, as a slow callback would, for
- * $HELLOD_TEST_STALL_MS (default HELLOD_TEST_STALL_MS) milliseconds.
- */
-static void
-worker_test_stall(struct worker *w)
-{
-	struct timespec	 ts;
-	const char	*env = getenv("HELLOD_TEST_STALL_MS");
-	long		 ms = env != NULL ? atol(env) : HELLOD_TEST_STALL_MS;
-
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000L;
-	worker_doing(w, "an injected stall (test build)", 0);
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-#endif
-
-/*
- * Arm the stall check: a timer every stall_warn / 2 (10 ms to 1 s), off
- * when stall_warn is 0. Half the threshold, so that a stall longer than
- * 1.5 * stall_warn always delays a run by more than stall_warn.
- */
-static void
-worker_stall_arm(struct worker *w)
-{
-	struct timeval	tv;
-	uint64_t	period = w->w_cf->cf_stall_warn / 2;
-
-	if (w->w_cf->cf_stall_warn == 0) {
-		evtimer_del(w->w_stall_ev);
-		return;
-	}
-	if (period < 10)
-		period = 10;
-	if (period > 1000)
-		period = 1000;
-	w->w_stall_due = clock_now_us() + period * 1000;
-	clock_tv(period, &tv);
-	evtimer_add(w->w_stall_ev, &tv);
-}
-
-/*
- * The stall check ran: how late? Above stall_warn, the loop was held up
- * by a callback that took too long (or the whole process was: stopped,
- * starved of CPU, swapping); count it and warn with what ran last.
- */
-static void
-worker_stall_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct worker	*w = arg;
-	uint64_t	 now = clock_now_us(), late, warn;
-	char		 doing[128];
-
-	(void)fd;
-	(void)what;
-	warn = w->w_cf->cf_stall_warn * 1000;
-	late = now > w->w_stall_due ? now - w->w_stall_due : 0;
-	if (warn > 0 && late > warn) {
-		stats_add(&w->w_stats.st_stalls, 1);
-		stats_max(&w->w_stats.st_stall_max_us, late);
-		if (w->w_doing == NULL)
-			(void)snprintf(doing, sizeof doing, " with no callback "
-			    "running: the process was held up (stopped, short "
-			    "of CPU or memory)");
-		else if (w->w_doing_id != 0)
-			(void)snprintf(doing, sizeof doing, "; last callback: "
-			    "%s, conn %llu", w->w_doing,
-			    (unsigned long long)w->w_doing_id);
-		else
-			(void)snprintf(doing, sizeof doing, "; last callback: "
-			    "%s", w->w_doing);
-		log_warnx("worker %u: event loop stalled for %llu ms "
-		    "(stall_warn %llu ms)%s", w->w_index,
-		    (unsigned long long)(late / 1000),
-		    (unsigned long long)(warn / 1000), doing);
-	}
-	w->w_doing = NULL;
-	worker_stall_arm(w);
 }
 
 /* The loop runs: tell the watchdog. */
