@@ -1,11 +1,11 @@
 /*
  * The server as a whole, in the main thread: signals as loop events,
  * reload (parse the new config and pages first, swap only if both are
- * good), graceful shutdown, the watchdog, and the workers (worker.c), one
- * thread and event loop each, that do the serving. It tells systemd
- * (systemd.c) about each of these: READY=1 once every worker serves,
- * RELOADING=1 then READY=1 around a reload, STOPPING=1 on shutdown, and
- * WATCHDOG=1 from a loop timer while every worker's loop runs.
+ * good), graceful shutdown, and the workers (worker.c), one thread and
+ * event loop each, that do the serving. It tells systemd (systemd.c)
+ * about each of these: READY=1 once every worker serves, RELOADING=1 then
+ * READY=1 around a reload, STOPPING=1 on shutdown; the live STATUS= line
+ * and WATCHDOG=1 while every worker's loop runs are notify.c's.
  *
  * libevent runs signal callbacks from the loop, not from the handler, so
  * reload and shutdown here may do any work they like. Workers block all
@@ -24,10 +24,8 @@
 
 static void	server_signal_cb(evutil_socket_t, short, void *);
 static void	server_stop_timer_cb(evutil_socket_t, short, void *);
-static void	server_watchdog_cb(evutil_socket_t, short, void *);
 static void	server_notes_cb(evutil_socket_t, short, void *);
 static void	server_send_all(struct server *, enum worker_msg_type);
-static void	server_status_cb(evutil_socket_t, short, void *);
 
 /* How many workers cf asks for, `auto` being one per online CPU. */
 static unsigned int
@@ -172,27 +170,6 @@ server_reopen_log(struct server *s)
 	log_info("SIGUSR1: reopened access log %s", nal->al_path);
 }
 
-/* "serving on ADDR, ADDR, root DIR, N worker(s)", for STATUS=. */
-static void
-server_status(struct server *s, char *buf, size_t size)
-{
-	struct worker	*w0 = &s->s_workers[0];
-	size_t		 i, len;
-
-	len = (size_t)snprintf(buf, size, "serving on");
-	for (i = 0; i < w0->w_nlisteners && len < size; i++) {
-		/* Stored sockets of one address may all be worker 0's. */
-		if (i > 0 && strcmp(w0->w_listeners[i].l_name,
-		    w0->w_listeners[i - 1].l_name) == 0)
-			continue;
-		len += (size_t)snprintf(buf + len, size - len, "%s %s",
-		    i > 0 ? "," : "", w0->w_listeners[i].l_name);
-	}
-	if (len < size)
-		snprintf(buf + len, size - len, ", root %s, %u worker(s)",
-		    server_cf(s)->cf_root, s->s_nworkers);
-}
-
 /*
  * Listeners are bound and the pages loaded: start the workers, log it,
  * tell systemd, and start the watchdog pings if systemd wants them
@@ -204,7 +181,6 @@ server_status(struct server *s, char *buf, size_t size)
 int
 server_ready(struct server *s)
 {
-	struct timeval	tv;
 	uint64_t	usec = 0, beat = 0;
 	char		status[512];
 	unsigned int	k;
@@ -235,108 +211,12 @@ server_ready(struct server *s)
 	log_info("hellod %s ready: %zu listener(s), %u worker(s), root %s",
 	    PACKAGE_VERSION, s->s_nlisteners, s->s_nworkers,
 	    server_cf(s)->cf_root);
-	server_status(s, status, sizeof status);
+	notify_status_line(s, status, sizeof status);
 	systemd_notify("READY=1\nSTATUS=%s", status);
 	/* The listeners outlive this process in systemd's fd store. */
 	sockets_store(s);
 
-	/* Live figures in STATUS=, for systemctl status: see
-	 * server_status_cb(). */
-	if (systemd_available()) {
-		s->s_status_ms = clock_now_ms();
-		s->s_status_ev = event_new(s->s_base, -1, EV_PERSIST,
-		    server_status_cb, s);
-		clock_tv(1000, &tv);
-		if (s->s_status_ev == NULL ||
-		    event_add(s->s_status_ev, &tv) == -1)
-			return (-1);
-	}
-
-	if (usec == 0)
-		return (0);
-	log_info("systemd watchdog: %llu ms, sending WATCHDOG=1 every %llu ms",
-	    (unsigned long long)(usec / 1000),
-	    (unsigned long long)(usec / 2000));
-	usec /= 2;
-	if (usec < 1000)
-		usec = 1000;	/* a zero timer would spin the loop */
-	tv.tv_sec = (time_t)(usec / 1000000);
-	tv.tv_usec = (suseconds_t)(usec % 1000000);
-	s->s_watchdog = event_new(s->s_base, -1, EV_PERSIST,
-	    server_watchdog_cb, s);
-	if (s->s_watchdog == NULL || event_add(s->s_watchdog, &tv) == -1)
-		return (-1);
-	return (0);
-}
-
-/*
- * Ping systemd's watchdog if every running worker's loop has run within
- * the watchdog interval; a stuck worker withholds the ping (logged once).
- */
-static void
-server_watchdog_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct server	*s = arg;
-	struct worker	*w;
-	uint64_t	 now = clock_now_ms(), beat;
-	unsigned int	 k;
-
-	(void)fd;
-	(void)what;
-	for (k = 0; k < s->s_nworkers; k++) {
-		w = &s->s_workers[k];
-		if (!w->w_started)
-			continue;	/* exited: drained */
-		beat = atomic_load_explicit(&w->w_heartbeat,
-		    memory_order_relaxed);
-		if (now > beat && now - beat >= s->s_watchdog_ms) {
-			if (!s->s_stuck_warned)
-				log_error("worker %u stuck for %llu ms: not "
-				    "sending WATCHDOG=1", k,
-				    (unsigned long long)(now - beat));
-			s->s_stuck_warned = 1;
-			return;
-		}
-	}
-	if (s->s_stuck_warned) {
-		log_info("all workers running again: sending WATCHDOG=1");
-		s->s_stuck_warned = 0;
-	}
-	systemd_notify_watchdog();
-}
-
-/*
- * Once a second: the live STATUS= line, "42 connections, 17 sleeping,
- * 1,204 req/s" (req/s over the last second), sent only when its text
- * changed, so an idle server sends nothing. While stopping it says so.
- */
-static void
-server_status_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct server		*s = arg;
-	struct stats		 sum;
-	struct stats_server	 ss;
-	char			 line[sizeof s->s_status];
-	uint64_t		 now = clock_now_ms(), reqs, rps;
-	size_t			 n = 0;
-
-	(void)fd;
-	(void)what;
-	stats_server(s, &sum, &ss);
-	reqs = stats_total_requests(&sum);
-	rps = now > s->s_status_ms && reqs >= s->s_status_reqs ?
-	    ((reqs - s->s_status_reqs) * 1000 + (now - s->s_status_ms) / 2) /
-	    (now - s->s_status_ms) : 0;
-	s->s_status_reqs = reqs;
-	s->s_status_ms = now;
-	if (s->s_stopping)
-		n = (size_t)snprintf(line, sizeof line, "stopping: ");
-	(void)stats_status(line + n, sizeof line - n, ss.ss_open,
-	    stats_get(&sum.st_sleeping), rps);
-	if (strcmp(line, s->s_status) == 0)
-		return;
-	(void)snprintf(s->s_status, sizeof s->s_status, "%s", line);
-	systemd_notify("STATUS=%s", line);
+	return (notify_start(s, usec));
 }
 
 /*
@@ -561,7 +441,7 @@ server_reload(struct server *s)
 	log_info("reloaded configuration from %s", ncf->cf_path);
 	s->s_reloads++;
 	s->s_status[0] = '\0';		/* live figures again next second */
-	server_status(s, status, sizeof status);
+	notify_status_line(s, status, sizeof status);
 	systemd_notify("READY=1\nSTATUS=reloaded: %s", status);
 	return;
 

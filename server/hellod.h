@@ -924,6 +924,10 @@ struct metrics	*metrics_open(struct server *, const struct listen_addr *, int,
 void		 metrics_close(struct metrics *);
 int		 metrics_fd(struct metrics *);
 
+/* notify.c: STATUS= and WATCHDOG=1 while running. */
+void		 notify_status_line(struct server *, char *, size_t);
+int		 notify_start(struct server *, uint64_t);
+
 /* daemon.c */
 
 struct server {
