@@ -333,6 +333,112 @@ server_free(struct server *s)
 }
 
 /*
+ * Reload, step one: the new config and pages, or NULL with the errors
+ * logged and the failure reported.
+ */
+static struct config *
+server_reload_load(struct server *s, const char *path, struct pages **nps)
+{
+	struct config	*ncf;
+	char		*errors, *cause, *line, *save, *first = NULL;
+
+	if ((ncf = config_load(path, &errors)) == NULL) {
+		log_error("reload failed, keeping running config");
+		for (line = errors != NULL ? strtok_r(errors, "\n", &save) :
+		    NULL; line != NULL; line = strtok_r(NULL, "\n", &save)) {
+			if (first == NULL)
+				first = line;
+			log_error("%s", line);
+		}
+		server_reload_failed(s, first != NULL ? first :
+		    errors != NULL ? "configuration errors" : "out of memory");
+		free(errors);
+		return (NULL);
+	}
+	if ((*nps = pages_load(ncf->cf_root, &cause)) == NULL) {
+		log_error("reload failed, keeping running config: %s",
+		    cause != NULL ? cause : "out of memory");
+		server_reload_failed(s, cause != NULL ? cause :
+		    "out of memory");
+		free(cause);
+		config_free(ncf);
+		return (NULL);
+	}
+	return (ncf);
+}
+
+/*
+ * Reload, step two: what cannot change without a restart keeps its
+ * running value in ncf, with a warning. Returns -1 when out of memory.
+ */
+static int
+server_reload_keep(struct server *s, const struct config *ocf,
+    struct config *ncf)
+{
+	unsigned int	n;
+
+	if (s->s_activated) {
+		if (!config_same_listen(ocf, ncf))
+			log_info("listen keys changed: ignored, serving on the "
+			    "sockets passed by systemd");
+	} else if (!config_same_listen(ocf, ncf)) {
+		log_warnx("listen addresses changed: restart hellod to apply");
+		/* Keep describing the sockets we really have. */
+		if (config_copy_listen(ncf, ocf) == -1)
+			return (-1);
+	}
+	if (!config_same_metrics(ocf, ncf)) {
+		log_warnx("metrics_listen changed: restart hellod to apply");
+		if (config_copy_metrics(ncf, ocf) == -1)
+			return (-1);
+	}
+	if (!config_same_user(ocf, ncf)) {
+		/* Root is gone (or was kept on purpose): no switching now. */
+		log_warnx("user changed (%s to %s): restart hellod to apply",
+		    ocf->cf_user != NULL ? ocf->cf_user : "not set",
+		    ncf->cf_user != NULL ? ncf->cf_user : "not set");
+		if (config_copy_user(ncf, ocf) == -1)
+			return (-1);
+	}
+	if ((n = server_nworkers(ncf)) != s->s_nworkers) {
+		log_warnx("workers changed (%u to %u): restart hellod to "
+		    "apply", s->s_nworkers, n);
+		ncf->cf_workers = s->s_nworkers;
+	}
+	return (0);
+}
+
+/*
+ * Reload, step three: the access log file ncf names, the running one if
+ * it is the same file. Returns -1 with the failure reported (*nal NULL
+ * without a file).
+ */
+static int
+server_reload_alog(struct server *s, const struct config *ncf,
+    struct accesslog **nal)
+{
+	char	*cause;
+
+	*nal = NULL;
+	if (ncf->cf_access_log != ACCESS_LOG_FILE)
+		return (0);
+	if (s->s_alog != NULL &&
+	    strcmp(s->s_alog->al_path, ncf->cf_access_path) == 0) {
+		*nal = accesslog_ref(s->s_alog);
+		return (0);
+	}
+	if ((*nal = accesslog_open(ncf->cf_access_path, &cause)) != NULL)
+		return (0);
+	log_error("reload failed, keeping running config");
+	log_error("%s:%u: access_log: %s: %s", ncf->cf_path,
+	    ncf->cf_access_line, ncf->cf_access_path,
+	    cause != NULL ? cause : "out of memory");
+	server_reload_failed(s, cause != NULL ? cause : "out of memory");
+	free(cause);
+	return (-1);
+}
+
+/*
  * SIGHUP: load the config and pages anew; keep the running ones if
  * either fails. They are read with the privileges hellod serves with: after
  * a drop from root, as `user`. Addresses, the number of workers and `user`
@@ -347,86 +453,22 @@ void
 server_reload(struct server *s)
 {
 	struct config		*ncf, *ocf = server_cf(s);
-	struct pages		*nps;
+	struct pages		*nps = NULL;
 	struct accesslog	*nal = NULL;
 	struct snapshot		*nsn, *osn = s->s_snap;
-	char			*errors, *cause, *line, *save, *first;
 	char			 status[512];
-	unsigned int		 k, n;
+	unsigned int		 k;
 
 	systemd_notify_reloading();
 	log_info("reloading configuration from %s", ocf->cf_path);
-	if ((ncf = config_load(ocf->cf_path, &errors)) == NULL) {
-		log_error("reload failed, keeping running config");
-		first = NULL;
-		if (errors != NULL) {
-			for (line = strtok_r(errors, "\n", &save); line != NULL;
-			    line = strtok_r(NULL, "\n", &save)) {
-				if (first == NULL)
-					first = line;
-				log_error("%s", line);
-			}
-		}
-		server_reload_failed(s, first != NULL ? first :
-		    errors != NULL ? "configuration errors" : "out of memory");
-		free(errors);
+	if ((ncf = server_reload_load(s, ocf->cf_path, &nps)) == NULL)
 		return;
-	}
-	if ((nps = pages_load(ncf->cf_root, &cause)) == NULL) {
-		log_error("reload failed, keeping running config: %s",
-		    cause != NULL ? cause : "out of memory");
-		server_reload_failed(s, cause != NULL ? cause :
-		    "out of memory");
-		free(cause);
+	if (server_reload_keep(s, ocf, ncf) == -1)
+		goto oom;
+	if (server_reload_alog(s, ncf, &nal) == -1) {
+		pages_free(nps);
 		config_free(ncf);
 		return;
-	}
-	if (s->s_activated) {
-		if (!config_same_listen(ocf, ncf))
-			log_info("listen keys changed: ignored, serving on the "
-			    "sockets passed by systemd");
-	} else if (!config_same_listen(ocf, ncf)) {
-		log_warnx("listen addresses changed: restart hellod to apply");
-		/* Keep describing the sockets we really have. */
-		if (config_copy_listen(ncf, ocf) == -1)
-			goto oom;
-	}
-	if (!config_same_metrics(ocf, ncf)) {
-		log_warnx("metrics_listen changed: restart hellod to apply");
-		if (config_copy_metrics(ncf, ocf) == -1)
-			goto oom;
-	}
-	if (!config_same_user(ocf, ncf)) {
-		/* Root is gone (or was kept on purpose): no switching now. */
-		log_warnx("user changed (%s to %s): restart hellod to apply",
-		    ocf->cf_user != NULL ? ocf->cf_user : "not set",
-		    ncf->cf_user != NULL ? ncf->cf_user : "not set");
-		if (config_copy_user(ncf, ocf) == -1)
-			goto oom;
-	}
-	if ((n = server_nworkers(ncf)) != s->s_nworkers) {
-		log_warnx("workers changed (%u to %u): restart hellod to "
-		    "apply", s->s_nworkers, n);
-		ncf->cf_workers = s->s_nworkers;
-	}
-	/* The same access log file is kept open; another one is opened. */
-	if (ncf->cf_access_log == ACCESS_LOG_FILE) {
-		if (s->s_alog != NULL &&
-		    strcmp(s->s_alog->al_path, ncf->cf_access_path) == 0)
-			nal = accesslog_ref(s->s_alog);
-		else if ((nal = accesslog_open(ncf->cf_access_path,
-		    &cause)) == NULL) {
-			log_error("reload failed, keeping running config");
-			log_error("%s:%u: access_log: %s: %s", ncf->cf_path,
-			    ncf->cf_access_line, ncf->cf_access_path,
-			    cause != NULL ? cause : "out of memory");
-			server_reload_failed(s, cause != NULL ? cause :
-			    "out of memory");
-			free(cause);
-			pages_free(nps);
-			config_free(ncf);
-			return;
-		}
 	}
 	if ((nsn = snapshot_new(ncf, nps)) == NULL)
 		goto oom;
