@@ -23,8 +23,8 @@ README = os.path.join(ht.SRCDIR, 'README.md')
 CONF = os.path.join(ht.SRCDIR, 'conf', 'hellod.conf')
 # The man pages as built (make fills in the configured paths, e.g. the
 # default `root`), so their defaults must equal what this hellod prints.
-MAN8 = os.path.join(ht.BUILDDIR, 'man', 'hellod.8')
-MAN5 = os.path.join(ht.BUILDDIR, 'man', 'hellod.conf.5')
+MAN8 = os.path.join(ht.BUILDDIR, 'server', 'hellod.8')
+MAN5 = os.path.join(ht.BUILDDIR, 'conf', 'hellod.conf.5')
 HEADER = os.path.join(ht.SRCDIR, 'server', 'hellod.h')
 
 
@@ -67,7 +67,7 @@ def man_keys():
     each `.It Ic KEY ...` entry must hold `Default:` followed by a line
     `.Ql VALUE .`, or the line `Default: not set.` for a key that `hellod -h`
     shows with the default `-` (see the comment at the top of
-    man/hellod.conf.5.in)."""
+    conf/hellod.conf.5.in)."""
     text = read(MAN5)
     m = re.search(r'(?ms)^\.Sh KEYS\n(.*?)^\.Sh ', text)
     check(m is not None, '%s: no ".Sh KEYS" section' % MAN5)
