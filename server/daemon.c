@@ -538,7 +538,8 @@ server_reload(struct server *s)
 
 	systemd_notify_reloading();
 	log_info("reloading configuration from %s", ocf->cf_path);
-	if ((ncf = config_load(ocf->cf_path, &errors)) == NULL) {
+	if ((ncf = config_load(ocf->cf_path, ocf->cf_overrides,
+	    &errors)) == NULL) {
 		log_error("reload failed, keeping running config");
 		first = NULL;
 		if (errors != NULL) {
