@@ -432,15 +432,26 @@ config_key_defaults(struct config *cf)
 	return (0);
 }
 
-/* Print the key table for -h. */
+/*
+ * Print the key table for -h: one line per key (name, default, help), the
+ * columns as wide as their longest entry, so that a configured default
+ * (root is a path) never runs into the help.
+ */
 void
 config_usage(FILE *f)
 {
-	size_t	i;
+	size_t	i, nw = 0, dw = 0;
 
+	for (i = 0; i < CONFIG_NKEYS; i++) {
+		if (strlen(config_table[i].k_name) > nw)
+			nw = strlen(config_table[i].k_name);
+		if (strlen(config_table[i].k_default) > dw)
+			dw = strlen(config_table[i].k_default);
+	}
 	fprintf(f, "Configuration keys:\n");
 	for (i = 0; i < CONFIG_NKEYS; i++) {
-		fprintf(f, "  %-18s %-15s %s\n", config_table[i].k_name,
+		fprintf(f, "  %-*s  %-*s  %s\n", (int)nw,
+		    config_table[i].k_name, (int)dw,
 		    config_table[i].k_default, config_table[i].k_help);
 	}
 }

@@ -435,6 +435,38 @@ START_TEST(test_usage_lists_keys)
 }
 END_TEST
 
+/* In -h, every help starts in one column, at least two blanks after its
+ * default (root's default is a configured path). */
+START_TEST(test_usage_columns)
+{
+	const struct config_key	*keys;
+	char			*buf = NULL, *line, *help, *def;
+	size_t			 len = 0, i, n, col = 0;
+	FILE			*f;
+
+	ck_assert_ptr_nonnull(f = open_memstream(&buf, &len));
+	config_usage(f);
+	ck_assert_int_eq(fclose(f), 0);
+	keys = config_keys(&n);
+	for (i = 0; i < n; i++) {
+		ck_assert_ptr_nonnull(line = strstr(buf, keys[i].k_name));
+		ck_assert_ptr_nonnull(help = strstr(line, keys[i].k_help));
+		ck_assert_ptr_nonnull(def = strstr(line + strlen(
+		    keys[i].k_name), keys[i].k_default));
+		ck_assert_msg(def + strlen(keys[i].k_default) + 2 <= help,
+		    "%s: default runs into the help:\n%s", keys[i].k_name,
+		    buf);
+		ck_assert_msg(help[-1] == ' ' && help[-2] == ' ', "%s", buf);
+		if (i == 0)
+			col = (size_t)(help - line);
+		ck_assert_msg((size_t)(help - line) == col,
+		    "%s: help not in the column of the others:\n%s",
+		    keys[i].k_name, buf);
+	}
+	free(buf);
+}
+END_TEST
+
 START_TEST(test_free_null)
 {
 	config_free(NULL);
@@ -1749,6 +1781,7 @@ config_suite(void)
 	tcase_add_test(tc, test_keys_defaults_roundtrip);
 	tcase_add_test(tc, test_keys_offsets);
 	tcase_add_test(tc, test_usage_lists_keys);
+	tcase_add_test(tc, test_usage_columns);
 	tcase_add_test(tc, test_free_null);
 	suite_add_tcase(s, tc);
 
