@@ -227,8 +227,10 @@ struct config {
 						   reloads; NULL-terminated */
 };
 
-/* Where a value was written: relative paths resolve against cs_base's
- * directory (NULL: the current one); cs_line is 0 for an -o. */
+/*
+ * Where a value was written: relative paths resolve against cs_base's
+ * directory (NULL: the current one); cs_line is 0 for an -o.
+ */
 struct config_src {
 	const char		*cs_base;
 	unsigned int		 cs_line;

@@ -435,8 +435,10 @@ START_TEST(test_usage_lists_keys)
 }
 END_TEST
 
-/* In -h, every help starts in one column, at least two blanks after its
- * default (root's default is a configured path). */
+/*
+ * In -h, every help starts in one column, at least two blanks after its
+ * default (root's default is a configured path).
+ */
 START_TEST(test_usage_columns)
 {
 	const struct config_key	*keys;
