@@ -333,16 +333,19 @@ server_free(struct server *s)
 }
 
 /*
- * Reload, step one: the new config and pages, or NULL with the errors
- * logged and the failure reported.
+ * Reload, step one: the new config (the file again, then the same -o
+ * overrides) and pages, or NULL with the errors logged and the failure
+ * reported.
  */
 static struct config *
-server_reload_load(struct server *s, const char *path, struct pages **nps)
+server_reload_load(struct server *s, const struct config *ocf,
+    struct pages **nps)
 {
 	struct config	*ncf;
 	char		*errors, *cause, *line, *save, *first = NULL;
 
-	if ((ncf = config_load(path, &errors)) == NULL) {
+	if ((ncf = config_load(ocf->cf_path, ocf->cf_overrides,
+	    &errors)) == NULL) {
 		log_error("reload failed, keeping running config");
 		for (line = errors != NULL ? strtok_r(errors, "\n", &save) :
 		    NULL; line != NULL; line = strtok_r(NULL, "\n", &save)) {
@@ -461,7 +464,7 @@ server_reload(struct server *s)
 
 	systemd_notify_reloading();
 	log_info("reloading configuration from %s", ocf->cf_path);
-	if ((ncf = server_reload_load(s, ocf->cf_path, &nps)) == NULL)
+	if ((ncf = server_reload_load(s, ocf, &nps)) == NULL)
 		return;
 	if (server_reload_keep(s, ocf, ncf) == -1)
 		goto oom;

@@ -162,7 +162,9 @@ void		 accesslog_buf_switch(struct accesslog_buf *,
 void		 accesslog_buf_free(struct accesslog_buf *);
 uint64_t	 accesslog_dropped(void);
 
-/* config.c */
+/* config.c, config_keys.c, config_value.c */
+#define CONFIG_MAX_KEYS	32	/* room in a parse for the key table */
+
 enum conf_type {
 	CONF_DURATION,		/* milliseconds; ms, s, m suffixes */
 	CONF_SIZE,		/* bytes; B, K, KiB, M, MiB suffixes */
@@ -224,17 +226,44 @@ struct config {
 	uid_t			 cf_uid;	/* cf_user's, looked up */
 	gid_t			 cf_gid;	/* cf_user's primary group */
 	unsigned int		 cf_user_line;	/* where set, for messages */
+	char			**cf_overrides;	/* -o KEY=VALUE list, for
+						   reloads; NULL-terminated */
 };
 
-const struct config_key	*config_keys(size_t *);
+/*
+ * Where a value was written: relative paths resolve against cs_base's
+ * directory (NULL: the current one); cs_line is 0 for an -o.
+ */
+struct config_src {
+	const char		*cs_base;
+	unsigned int		 cs_line;
+};
+
+/* config.c: the file, the -o overrides, the pages check */
 struct config	*config_parse(const char *, const char *, size_t, char **);
-struct config	*config_load(const char *, char **);
+struct config	*config_load(const char *, char *const *, char **);
 void		 config_free(struct config *);
+
+/* config_keys.c: the key table and a setter per type */
+const struct config_key	*config_keys(size_t *);
+const struct config_key	*config_key_find(const char *);
+int		 config_key_set(struct config *, const struct config_key *,
+		     const char *, const struct config_src *, char **);
+int		 config_key_defaults(struct config *);
+void		 config_usage(FILE *);
+
+/* config_value.c: values parsed, compared and copied */
+int		 config_cause(char **, const char *, ...) printflike(2, 3);
+int		 config_parse_uint(const char *, uint64_t *);
 int		 config_parse_duration(const char *, uint64_t *);
 int		 config_parse_size(const char *, uint64_t *);
 int		 config_parse_listen(const char *, struct listen_addr *, char **);
 int		 config_parse_workers(const char *, uint64_t *);
 unsigned int	 config_workers(const struct config *, long);
+int		 config_same_addr(const struct listen_addr *,
+		     const struct listen_addr *);
+void		 config_free_addr(struct listen_addr *);
+void		 config_clear_listen(struct config *);
 int		 config_same_listen(const struct config *, const struct config *);
 int		 config_copy_listen(struct config *, const struct config *);
 int		 config_same_metrics(const struct config *,
@@ -242,7 +271,6 @@ int		 config_same_metrics(const struct config *,
 int		 config_copy_metrics(struct config *, const struct config *);
 int		 config_same_user(const struct config *, const struct config *);
 int		 config_copy_user(struct config *, const struct config *);
-void		 config_usage(FILE *);
 
 /*
  * priv.c: least privilege. Started as root, hellod binds its sockets and
