@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,15 +117,16 @@ int
 server_open_log(struct server *s, char **cause)
 {
 	struct config	*cf = server_cf(s);
-	char		*why;
+	char		*why, where[PATH_MAX + 32];
 	unsigned int	 k;
 
 	*cause = NULL;
 	if (cf->cf_access_log != ACCESS_LOG_FILE)
 		return (0);
 	if ((s->s_alog = accesslog_open(cf->cf_access_path, &why)) == NULL) {
-		if (asprintf(cause, "%s:%u: access_log: %s: %s", cf->cf_path,
-		    cf->cf_access_line, cf->cf_access_path,
+		if (asprintf(cause, "%s: access_log: %s: %s",
+		    config_where(cf, cf->cf_access_line, "access_log",
+		    cf->cf_access_path, where, sizeof where), cf->cf_access_path,
 		    why != NULL ? why : "out of memory") == -1)
 			*cause = NULL;
 		free(why);
@@ -420,7 +422,7 @@ static int
 server_reload_alog(struct server *s, const struct config *ncf,
     struct accesslog **nal)
 {
-	char	*cause;
+	char	*cause, where[PATH_MAX + 32];
 
 	*nal = NULL;
 	if (ncf->cf_access_log != ACCESS_LOG_FILE)
@@ -433,8 +435,9 @@ server_reload_alog(struct server *s, const struct config *ncf,
 	if ((*nal = accesslog_open(ncf->cf_access_path, &cause)) != NULL)
 		return (0);
 	log_error("reload failed, keeping running config");
-	log_error("%s:%u: access_log: %s: %s", ncf->cf_path,
-	    ncf->cf_access_line, ncf->cf_access_path,
+	log_error("%s: access_log: %s: %s", config_where(ncf,
+	    ncf->cf_access_line, "access_log", ncf->cf_access_path, where,
+	    sizeof where), ncf->cf_access_path,
 	    cause != NULL ? cause : "out of memory");
 	server_reload_failed(s, cause != NULL ? cause : "out of memory");
 	free(cause);

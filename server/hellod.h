@@ -241,6 +241,8 @@ struct config_src {
 
 /* config.c: the file, the -o overrides, the pages check */
 struct config	*config_parse(const char *, const char *, size_t, char **);
+const char	*config_where(const struct config *, unsigned int,
+		     const char *, const char *, char *, size_t);
 struct config	*config_load(const char *, char *const *, char **);
 void		 config_free(struct config *);
 
