@@ -506,21 +506,6 @@ config_read(const char *path, size_t *len, char **errors)
 }
 
 /*
- * Where a key of cf was set, for a message about its value: "FILE:LINE",
- * or "-o key=value" for a command-line override (line 0).
- */
-const char *
-config_where(const struct config *cf, unsigned int line, const char *key,
-    const char *value, char *buf, size_t size)
-{
-	if (line == 0)
-		(void)snprintf(buf, size, "-o %s=%s", key, value);
-	else
-		(void)snprintf(buf, size, "%s:%u", cf->cf_path, line);
-	return (buf);
-}
-
-/*
  * Read and parse a file, apply the overrides (a NULL-terminated list of
  * "KEY=VALUE", or NULL), then check that the pages under root load.
  * Errors as for config_parse(), from all three in one list. The config

@@ -345,3 +345,18 @@ config_copy_user(struct config *dst, const struct config *src)
 	dst->cf_user_line = src->cf_user_line;
 	return (0);
 }
+
+/*
+ * Where a key of cf was set, for a message about its value: "FILE:LINE",
+ * or "-o key=value" for a command-line override (line 0).
+ */
+const char *
+config_where(const struct config *cf, unsigned int line, const char *key,
+    const char *value, char *buf, size_t size)
+{
+	if (line == 0)
+		(void)snprintf(buf, size, "-o %s=%s", key, value);
+	else
+		(void)snprintf(buf, size, "%s:%u", cf->cf_path, line);
+	return (buf);
+}
