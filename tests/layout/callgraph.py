@@ -8,8 +8,8 @@ run this with the tools the project already uses:
     tests/layout/callgraph.py [--check] [SRCDIR]
 
 It prints the files with their line counts, the calls between files
-(caller -> callee: the functions called), every circle among the files,
-and every file over 600 lines or function over 80.  With --check it
+(caller -> callee: the functions called), the files by layer (or every
+circle among them), and every file over 600 lines or function over 80.  With --check it
 exits 1 when there is a circle or anything over its limit.
 """
 import collections
@@ -88,6 +88,23 @@ def circles(graph):
     return found
 
 
+def layers(graph, files):
+    """Without circles: each file's height, the longest chain of calls
+    below it (0: calls no other file), highest first."""
+    height = {}
+
+    def h(v):
+        if v not in height:
+            height[v] = 1 + max((h(w) for w in graph.get(v, ())),
+                                default=-1)
+        return height[v]
+
+    by = collections.defaultdict(list)
+    for f in files:
+        by[h(f)].append(f)
+    return [(n, sorted(by[n])) for n in sorted(by, reverse=True)]
+
+
 def main(argv):
     check = "--check" in argv
     args = [a for a in argv if a != "--check"]
@@ -127,6 +144,10 @@ def main(argv):
         print("  %s -> %s: %s" % (short(a), short(b),
                                   " ".join(sorted(via[(a, b)]))))
     found = circles(graph)
+    if not found:
+        print("layers (a file calls only into layers below it):")
+        for n, names in layers(graph, cfiles):
+            print("  %d: %s" % (n, " ".join(short(f) for f in names)))
     print("circles: %s" % ("none" if not found else ""))
     for comp in found:
         print("  " + " ".join(short(f) for f in comp))
