@@ -12,9 +12,18 @@ arena for later instead of returning it; the heap in use shows that it is
 free. A leak of even 8 bytes per connection would exceed HEAP_SLACK in one
 round. RSS must not grow from round to round beyond RSS_SLACK_KIB (the
 arenas' layout differs a little from round to round).
+
+When a round's descriptors do not come back, the failure says what is left
+(leftovers()): each descriptor hellod did not hold at the baseline, with
+`ss -tanpoie` for its socket and for the client's end of it, hellod's
+connection metrics (a metrics listener is opened for that alone), and then
+how much longer, up to LEFTOVER_WATCH s (past the 60 s sleep), it takes the
+leftover to go, and with which close reason.
 """
 
 import os
+import re
+import subprocess
 import sys
 import time
 
@@ -29,8 +38,105 @@ ROUNDS = int(os.environ.get('STRESS_ROUNDS') or 3)
 HEAP_SLACK = 64 * 1024
 WORKERS = os.environ.get('STRESS_WORKERS') or '1'
 RSS_SLACK_KIB = 4096
+LEFTOVER_WATCH = 75
+
+METRICS = ('hellod_connections_open', 'hellod_connections_accepted_total',
+           'hellod_connections_closed_total', 'hellod_http_requests_sleeping',
+           'hellod_http_requests_total', 'hellod_event_loop_stalls_total',
+           'hellod_event_loop_stall_seconds_max', 'hellod_accept_pauses_total')
 
 run = ht.Runner('test_abort_flood', script_timeout=900, case_timeout=800)
+
+
+class FloodServer(ht.Server):
+    """A Server with a metrics listener on a free port (picked again with
+    each public port Server.start tries), read only to explain a failure."""
+
+    mport = None
+
+    def config_lines(self):
+        self.mport = ht.free_port()
+        return super().config_lines() + ['metrics_listen = %s:%d'
+                                         % (ht.HOST, self.mport)]
+
+
+def fd_targets(pid):
+    """{fd: what it is} of pid, e.g. {7: 'socket:[1234]'}."""
+    out = {}
+    d = '/proc/%d/fd' % pid
+    for name in os.listdir(d):
+        try:
+            out[int(name)] = os.readlink(os.path.join(d, name))
+        except OSError:
+            pass
+    return out
+
+
+def metrics_text(s):
+    """hellod's METRICS samples, one a line, or why there are none."""
+    try:
+        r = ht.http(s.mport, 'GET', '/metrics', timeout=ht.slow(5))
+    except Exception as e:       # noqa: BLE001: a diagnostic, never fatal
+        return 'metrics: %r' % e
+    return '\n'.join(line for line in r.body.decode('utf-8', 'replace').split('\n')
+                     if line.split('{')[0].split(' ')[0] in METRICS)
+
+
+def ss_records(args):
+    """`ss -H` records (a socket's line and its -i continuation lines)."""
+    try:
+        p = subprocess.run(['ss', '-H'] + args, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError) as e:
+        return ['ss: %r' % e]
+    recs = []
+    for line in p.stdout.split('\n'):
+        if line[:1] in (' ', '\t') and recs:
+            recs[-1] += '\n    ' + line.strip()
+        elif line.strip():
+            recs.append(line)
+    return recs
+
+
+def leftovers(s, base):
+    """What hellod holds beyond the descriptors of the baseline (base, from
+    fd_targets()): a report, for a failure message."""
+    now = fd_targets(s.pid)
+    extra = sorted((fd, t) for fd, t in now.items() if base.get(fd) != t)
+    gone = sorted(fd for fd in base if fd not in now)
+    lines = ['descriptors not held at the baseline: %s' % (extra or 'none'),
+             'baseline descriptors gone since: %s' % (gone or 'none')]
+    inodes = set(m.group(1) for _, t in extra
+                 for m in [re.match(r'socket:\[(\d+)\]$', t)] if m)
+    mine = [r for r in ss_records(['-tanpoie'])
+            if 'pid=%d,' % s.pid in r and re.search(r'\bino:(\d+)', r)
+            and re.search(r'\bino:(\d+)', r).group(1) in inodes]
+    lines.append('ss -tanpoie, hellod\'s end of them:')
+    lines += ['  ' + r for r in mine] or ['  (no TCP socket)']
+    # The client's end: the same 4-tuple the other way round.
+    peers = set()
+    for r in mine:
+        f = r.split()
+        if len(f) >= 5:
+            peers.add(f[4])     # State Recv-Q Send-Q Local Peer
+    lines.append('ss -tanoie, the clients\' end of them:')
+    clients = [r for r in ss_records(['-tanoie'])
+               if len(r.split()) >= 5 and r.split()[3] in peers]
+    lines += ['  ' + r for r in clients] or ['  (none)']
+    lines.append('hellod\'s metrics:')
+    lines += ['  ' + m for m in metrics_text(s).split('\n')]
+    lines.append('hellod\'s stderr, last lines:\n' + s.stderr_tail())
+    return '\n'.join(lines)
+
+
+def watch_leftovers(s, base_fds, t_close):
+    """After a failure: how long until hellod is back to base_fds (up to
+    LEFTOVER_WATCH s after the aborts), and its metrics then."""
+    back = ht.wait_for(lambda: ht.fd_count(s.pid) <= base_fds,
+                       max(0, t_close + ht.slow(LEFTOVER_WATCH) - time.monotonic()), 0.1)
+    return ('%s %.1fs after the aborts; metrics then:\n%s'
+            % ('back to the baseline' if back else 'still not back',
+               time.monotonic() - t_close, metrics_text(s)))
 
 
 @run.case
@@ -38,7 +144,7 @@ def aborted_sleeps_are_freed():
     ht.raise_nofile(N + 1000)
     # sleep 60 s: whatever is freed within the bound below was freed because
     # the client went away. max_connections above N: the cap is not tested here.
-    with ht.Server(sleep='60s', options={'max_connections': str(N + 1000),
+    with FloodServer(sleep='60s', options={'max_connections': str(N + 1000),
                                          'access_log': 'off',
                                          'workers': WORKERS}) as s:
         start_fds = ht.settled_fd_count(s.pid, settle=0.3)
@@ -55,6 +161,7 @@ def aborted_sleeps_are_freed():
             sk.close()
         ht.wait_for(lambda: ht.fd_count(s.pid) <= start_fds, ht.slow(20), 0.05)
         base_fds = ht.settled_fd_count(s.pid, settle=1.0)
+        base_targets = fd_targets(s.pid)
         ht.note('at start: RSS %d KiB, %d descriptors, heap %d bytes in use of %d'
                 % (start[0], start_fds, start[1], start[2]))
         base_rss = ht.rss_kib(s.pid)
@@ -85,8 +192,12 @@ def aborted_sleeps_are_freed():
                     sk.close()
             back = ht.wait_for(lambda: ht.fd_count(s.pid) <= base_fds, ht.slow(20), 0.05)
             t_back = time.monotonic() - t_close
-            check(back, 'round %d: %d connections still open %.1fs after the clients '
-                  'left' % (rnd + 1, ht.fd_count(s.pid) - base_fds, t_back))
+            if not back:
+                why = leftovers(s, base_targets)
+                check(False, 'round %d: %d connections still open %.1fs after the '
+                      'clients left\n%s\n%s'
+                      % (rnd + 1, ht.fd_count(s.pid) - base_fds, t_back, why,
+                         watch_leftovers(s, base_fds, t_close)))
             fds = ht.settled_fd_count(s.pid, settle=1.0)
             rss = ht.rss_kib(s.pid)
             heap = s.malloc_stats()
