@@ -98,6 +98,72 @@ def ss_records(args):
     return recs
 
 
+def net_counters():
+    """The kernel's TCP/IP counters (/proc/net/snmp, /proc/net/netstat:
+    'TcpExt.TCPChallengeACK', ...) and the packets the CPUs' input backlogs
+    dropped ('softnet.dropped', /proc/net/softnet_stat): a lost FIN or
+    reset shows there."""
+    out = {}
+    for path in ('/proc/net/snmp', '/proc/net/netstat'):
+        try:
+            with open(path) as f:
+                lines = f.read().split('\n')
+        except OSError:
+            continue
+        for names, values in zip(lines[0::2], lines[1::2]):
+            n, v = names.split(), values.split()
+            if n and v and n[0] == v[0]:
+                for k, x in zip(n[1:], v[1:]):
+                    out[n[0].rstrip(':') + '.' + k] = int(x)
+    try:
+        with open('/proc/net/softnet_stat') as f:
+            out['softnet.dropped'] = sum(int(line.split()[1], 16)
+                                         for line in f if line.strip())
+    except (OSError, IndexError, ValueError):
+        pass
+    return out
+
+
+def counters_moved(before):
+    """The counters of net_counters() that moved since before, but for the
+    plain traffic counts, as one line."""
+    after = net_counters()
+    plain = re.compile(r'^(Ip|Icmp|IcmpMsg|Udp|UdpLite)\.|\.(InSegs|OutSegs|'
+                       r'ActiveOpens|PassiveOpens|CurrEstab|InOctets|OutOctets|'
+                       r'InNoECTPkts|InReceives|InDelivers|OutRequests)$')
+    moved = ['%s %+d' % (k, after[k] - before.get(k, 0)) for k in sorted(after)
+             if after[k] != before.get(k, 0) and not plain.search(k)]
+    return ', '.join(moved) or 'none'
+
+
+def verdict(extra, inodes, mine, clients):
+    """What the leftovers' states say. A socket reset by its peer is
+    unhashed at once, so ss does not list it even while hellod holds it."""
+    says = []
+    if len(inodes) < len(extra):
+        says.append('%d descriptor(s) not a socket: not a connection'
+                    % (len(extra) - len(inodes)))
+    unlisted = len(inodes) - len(mine)
+    if unlisted:
+        says.append('%d socket(s) not in ss: reset by the client, and hellod '
+                    'has not read the reset (its read event did not fire, or '
+                    'is not on)' % unlisted)
+    close_wait = sum(r.split()[0] == 'CLOSE-WAIT' for r in mine)
+    if close_wait:
+        says.append('%d in CLOSE-WAIT: the client\'s FIN arrived and hellod '
+                    'has not read it' % close_wait)
+    estab = [r for r in mine if r.split()[0] == 'ESTAB']
+    if estab:
+        says.append('%d ESTAB, %d with a client end: ESTAB with no client end '
+                    'means the client\'s FIN or reset never arrived (lost in '
+                    'the kernel, see the counters below), not that hellod '
+                    'missed it' % (len(estab), len(clients)))
+    other = len(mine) - close_wait - len(estab)
+    if other:
+        says.append('%d in another state' % other)
+    return '; '.join(says) or 'nothing left'
+
+
 def leftovers(s, base):
     """What hellod holds beyond the descriptors of the baseline (base, from
     fd_targets()): a report, for a failure message."""
@@ -118,11 +184,12 @@ def leftovers(s, base):
     for r in mine:
         f = r.split()
         if len(f) >= 5:
-            peers.add(f[4])     # State Recv-Q Send-Q Local Peer
+            peers.add((f[4], f[3]))     # State Recv-Q Send-Q Local Peer
     lines.append('ss -tanoie, the clients\' end of them:')
     clients = [r for r in ss_records(['-tanoie'])
-               if len(r.split()) >= 5 and r.split()[3] in peers]
+               if tuple(r.split()[3:5]) in peers]
     lines += ['  ' + r for r in clients] or ['  (none)']
+    lines.append('so: ' + verdict(extra, inodes, mine, clients))
     lines.append('hellod\'s metrics:')
     lines += ['  ' + m for m in metrics_text(s).split('\n')]
     lines.append('hellod\'s stderr, last lines:\n' + s.stderr_tail())
@@ -171,6 +238,7 @@ def aborted_sleeps_are_freed():
         after = []
         for rnd in range(ROUNDS):
             t0 = time.monotonic()
+            net0 = net_counters()
             socks = (ht.connect_many(s.port, N // 2)
                      + ht.connect_many(s.port, N - N // 2, linger0=True))
             try:
@@ -194,9 +262,11 @@ def aborted_sleeps_are_freed():
             t_back = time.monotonic() - t_close
             if not back:
                 why = leftovers(s, base_targets)
+                net = counters_moved(net0)
                 check(False, 'round %d: %d connections still open %.1fs after the '
-                      'clients left\n%s\n%s'
-                      % (rnd + 1, ht.fd_count(s.pid) - base_fds, t_back, why,
+                      'clients left\n%s\nkernel counters moved in this round: '
+                      '%s\n%s'
+                      % (rnd + 1, ht.fd_count(s.pid) - base_fds, t_back, why, net,
                          watch_leftovers(s, base_fds, t_close)))
             fds = ht.settled_fd_count(s.pid, settle=1.0)
             rss = ht.rss_kib(s.pid)
