@@ -157,7 +157,8 @@ def verdict(extra, inodes, mine, clients):
         says.append('%d ESTAB, %d with a client end: ESTAB with no client end '
                     'means the client\'s FIN or reset never arrived (lost in '
                     'the kernel, see the counters below), not that hellod '
-                    'missed it' % (len(estab), len(clients)))
+                    'missed it; with one, the client has not closed (whose is '
+                    'it? see users: above)' % (len(estab), len(clients)))
     other = len(mine) - close_wait - len(estab)
     if other:
         says.append('%d in another state' % other)
@@ -185,8 +186,10 @@ def leftovers(s, base):
         f = r.split()
         if len(f) >= 5:
             peers.add((f[4], f[3]))     # State Recv-Q Send-Q Local Peer
-    lines.append('ss -tanoie, the clients\' end of them:')
-    clients = [r for r in ss_records(['-tanoie'])
+    lines.append('ss -tanpoie, the clients\' end of them (this test is pid %d: '
+                 'a client end still owned by a process was never closed; '
+                 'by another process, a stranger connected):' % os.getpid())
+    clients = [r for r in ss_records(['-tanpoie'])
                if tuple(r.split()[3:5]) in peers]
     lines += ['  ' + r for r in clients] or ['  (none)']
     lines.append('so: ' + verdict(extra, inodes, mine, clients))
