@@ -59,7 +59,7 @@ static void	conn_event_cb(struct bufferevent *, short, void *);
 static void	conn_timer_cb(evutil_socket_t, short, void *);
 static int	conn_read_now(struct conn *);
 static void	conn_eof(struct conn *);
-static void	conn_want_read(struct conn *);
+static int	conn_want_read(struct conn *);
 static void	conn_drop_input(struct conn *);
 static void	conn_count_sent(struct conn *);
 static int	conn_process(struct conn *);
@@ -139,7 +139,7 @@ conn_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 	case -1:
 		break;			/* closed, or EOF handled */
 	case 0:
-		conn_want_read(c);
+		(void)conn_want_read(c);
 		break;
 	default:
 		(void)conn_run(c);
@@ -262,9 +262,12 @@ conn_eof(struct conn *c)
  * pipelined input waits its turn already (a request head at most, plus a
  * read), in which case the rest waits in the kernel. (A read watermark
  * would do this too, but libevent re-adds the read event on every change
- * of the input then: three event_add() calls a request.)
+ * of the input then: three event_add() calls a request.) A connection
+ * whose read event the loop cannot take (epoll_ctl failed: ENOMEM,
+ * ENOSPC) would never see its client leave: it is closed (-1: the caller
+ * must not touch c), else 0.
  */
-static void
+static int
 conn_want_read(struct conn *c)
 {
 	int	want, on;
@@ -272,10 +275,13 @@ conn_want_read(struct conn *c)
 	want = !c->c_eof && evbuffer_get_length(conn_in(c)) <
 	    (size_t)c->c_w->w_cf->cf_max_header_size + HELLOD_READ_MAX;
 	on = (bufferevent_get_enabled(c->c_bev) & EV_READ) != 0;
-	if (want && !on)
-		bufferevent_enable(c->c_bev, EV_READ);
-	else if (!want && on)
+	if (want && !on && bufferevent_enable(c->c_bev, EV_READ) == -1) {
+		conn_close(c, STATS_CLOSE_ERROR, "cannot watch the socket");
+		return (-1);
+	}
+	if (!want && on)
 		bufferevent_disable(c->c_bev, EV_READ);
+	return (0);
 }
 
 /* The bufferevent read input for c. */
@@ -294,7 +300,7 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 		break;
 	case CONN_SLEEPING:
 	case CONN_WRITING:
-		conn_want_read(c);	/* pipelined: waits its turn */
+		(void)conn_want_read(c);	/* pipelined: waits its turn */
 		break;
 	case CONN_CLOSING:
 		c->c_linger = 1;	/* the client is still sending */
@@ -562,14 +568,17 @@ conn_run(struct conn *c)
 			return (-1);
 		}
 		if (evbuffer_get_length(out) > 0) {
-			bufferevent_enable(c->c_bev, EV_WRITE);
+			if (bufferevent_enable(c->c_bev, EV_WRITE) == -1) {
+				conn_close(c, STATS_CLOSE_ERROR,
+				    "cannot watch the socket");
+				return (-1);
+			}
 			break;
 		}
 		if (conn_drained(c) == -1)
 			return (-1);
 	}
-	conn_want_read(c);
-	return (0);
+	return (conn_want_read(c));
 }
 
 /*
