@@ -179,9 +179,12 @@ conn_count_sent(struct conn *c)
  * pipelined input waits its turn already (a request head at most, plus a
  * read), in which case the rest waits in the kernel. (A read watermark
  * would do this too, but libevent re-adds the read event on every change
- * of the input then: three event_add() calls a request.)
+ * of the input then: three event_add() calls a request.) A connection
+ * whose read event the loop cannot take (epoll_ctl failed: ENOMEM,
+ * ENOSPC) would never see its client leave: it is closed (-1: the caller
+ * must not touch c), else 0.
  */
-void
+int
 conn_want_read(struct conn *c)
 {
 	int	want, on;
@@ -189,10 +192,13 @@ conn_want_read(struct conn *c)
 	want = !c->c_eof && evbuffer_get_length(conn_in(c)) <
 	    (size_t)c->c_w->w_cf->cf_max_header_size + HELLOD_READ_MAX;
 	on = (bufferevent_get_enabled(c->c_bev) & EV_READ) != 0;
-	if (want && !on)
-		bufferevent_enable(c->c_bev, EV_READ);
-	else if (!want && on)
+	if (want && !on && bufferevent_enable(c->c_bev, EV_READ) == -1) {
+		conn_close(c, STATS_CLOSE_ERROR, "cannot watch the socket");
+		return (-1);
+	}
+	if (!want && on)
 		bufferevent_disable(c->c_bev, EV_READ);
+	return (0);
 }
 
 /*
@@ -273,7 +279,11 @@ conn_write_now(struct conn *c)
 		return (-1);
 	}
 	if (evbuffer_get_length(out) > 0) {
-		bufferevent_enable(c->c_bev, EV_WRITE);
+		if (bufferevent_enable(c->c_bev, EV_WRITE) == -1) {
+			conn_close(c, STATS_CLOSE_ERROR,
+			    "cannot watch the socket");
+			return (-1);
+		}
 		return (1);
 	}
 	return (0);

@@ -81,7 +81,7 @@ struct conn	*conn_open(struct worker *, evutil_socket_t,
 void		 conn_close(struct conn *, enum stats_close, const char *);
 int		 conn_read_now(struct conn *);
 int		 conn_write_now(struct conn *);
-void		 conn_want_read(struct conn *);
+int		 conn_want_read(struct conn *);
 void		 conn_drop_input(struct conn *);
 void		 conn_count_sent(struct conn *);
 void		 conn_set_idle(struct conn *, int);

@@ -68,7 +68,7 @@ serve_new(struct worker *w, evutil_socket_t fd, const struct sockaddr *sa,
 	case -1:
 		break;			/* closed */
 	case 0:
-		conn_want_read(c);
+		(void)conn_want_read(c);
 		break;
 	case 2:
 		serve_eof(c);
@@ -124,7 +124,7 @@ serve_read_cb(struct bufferevent *bev, void *arg)
 		break;
 	case CONN_SLEEPING:
 	case CONN_WRITING:
-		conn_want_read(c);	/* pipelined: waits its turn */
+		(void)conn_want_read(c);	/* pipelined: waits its turn */
 		break;
 	case CONN_CLOSING:
 		c->c_linger = 1;	/* the client is still sending */
@@ -339,8 +339,7 @@ serve_run(struct conn *c)
 		if (serve_drained(c) == -1)
 			return (-1);
 	}
-	conn_want_read(c);
-	return (0);
+	return (conn_want_read(c));
 }
 
 /*
