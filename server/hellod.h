@@ -353,11 +353,13 @@ enum http_result http_parse(struct http_request *, struct evbuffer *);
 int		 http_keepalive(const struct http_request *);
 const char	*http_path(const struct http_request *, size_t *);
 const char	*http_reason(int);
-void		 http_date(time_t, char *, size_t);
-int		 http_parse_date(const char *, size_t, time_t *);
 uint64_t	 http_hash(const void *, size_t);
 int		 http_not_modified(const struct http_request *, uint64_t,
 		     time_t);
+
+/* date.c */
+void		 date_format(time_t, char *, size_t);
+int		 date_parse(const char *, size_t, time_t *);
 
 /* page.c */
 #define PAGE_DATE_LEN	29	/* "Sun, 06 Nov 1994 08:49:37 GMT" */

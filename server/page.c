@@ -250,7 +250,7 @@ page_build_hello(struct pages *ps, const char *body, size_t len,
 	if (mtime > now)
 		mtime = now;
 	tlen = page_etag(etag, sizeof etag, body, len);
-	http_date(mtime, lm, sizeof lm);
+	date_format(mtime, lm, sizeof lm);
 	(void)snprintf(validators, sizeof validators, "ETag: %s\r\n"
 	    "Last-Modified: %s\r\n", etag, lm);
 	if (page_build(p, 200, validators, body, len) == -1 ||

@@ -435,7 +435,7 @@ worker_date(struct worker *w)
 	if (event_base_gettimeofday_cached(w->w_base, &tv) == -1)
 		gettimeofday(&tv, NULL);
 	if (tv.tv_sec != w->w_date_time || w->w_date[0] == '\0') {
-		http_date(tv.tv_sec, w->w_date, sizeof w->w_date);
+		date_format(tv.tv_sec, w->w_date, sizeof w->w_date);
 		w->w_date_time = tv.tv_sec;
 	}
 	return (w->w_date);

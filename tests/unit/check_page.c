@@ -151,7 +151,7 @@ validators(char *buf, size_t size, const char *body, size_t len,
 {
 	char	 date[PAGE_DATE_LEN + 1];
 
-	http_date(mtime, date, sizeof date);
+	date_format(mtime, date, sizeof date);
 	snprintf(buf, size, "ETag: \"%016" PRIx64 "-%zx\"\r\n"
 	    "Last-Modified: %s\r\n", http_hash(body, len), len, date);
 }
