@@ -290,6 +290,12 @@ enum http_state {
 #define HTTP_LINE_INLINE	56	/* request lines this short need no
 					   malloc */
 
+/* Character classes (RFC 9110 5.6.3, RFC 5234 B.1) of the parser's files. */
+#define IS_OWS(c)	((c) == ' ' || (c) == '\t')
+#define IS_DIGIT(c)	((c) >= '0' && (c) <= '9')
+#define IS_HEXDIG(c)	(IS_DIGIT(c) || ((c) >= 'a' && (c) <= 'f') || \
+			    ((c) >= 'A' && (c) <= 'F'))
+
 /* What If-None-Match said (RFC 9110 13.1.2). */
 enum http_inm {
 	HTTP_INM_NONE = 0,	/* absent: If-Modified-Since decides */
@@ -341,7 +347,7 @@ struct http_request {
 	unsigned char	 r_tls;		/* with HTTP_ERROR: the request began
 					   like a TLS handshake (0x16) */
 	time_t		 r_ims;
-	uint64_t	 r_inm_tag[HTTP_INM_MAX]; /* http_hash() of each
+	uint64_t	 r_inm_tag[HTTP_INM_MAX]; /* cond_hash() of each
 						    opaque-tag, quotes
 						    included, W/ dropped */
 };
@@ -353,13 +359,20 @@ enum http_result http_parse(struct http_request *, struct evbuffer *);
 int		 http_keepalive(const struct http_request *);
 const char	*http_path(const struct http_request *, size_t *);
 const char	*http_reason(int);
-uint64_t	 http_hash(const void *, size_t);
-int		 http_not_modified(const struct http_request *, uint64_t,
-		     time_t);
+int		 http_fail(struct http_request *, int, const char *);
 
 /* date.c */
 void		 date_format(time_t, char *, size_t);
 int		 date_parse(const char *, size_t, time_t *);
+
+/* cond.c */
+void		 cond_if_none_match(struct http_request *, const char *,
+		     size_t);
+void		 cond_if_modified_since(struct http_request *, const char *,
+		     size_t);
+uint64_t	 cond_hash(const void *, size_t);
+int		 cond_not_modified(const struct http_request *, uint64_t,
+		     time_t);
 
 /* page.c */
 #define PAGE_DATE_LEN	29	/* "Sun, 06 Nov 1994 08:49:37 GMT" */
@@ -378,7 +391,7 @@ struct page {
 	char		*p_body;
 	size_t		 p_bodylen;
 	const struct page *p_notmod;	/* its 304; NULL: no validators */
-	uint64_t	 p_tag;		/* http_hash() of the ETag value */
+	uint64_t	 p_tag;		/* cond_hash() of the ETag value */
 	time_t		 p_mtime;	/* Last-Modified */
 };
 

@@ -228,7 +228,7 @@ page_etag(char *buf, size_t size, const char *body, size_t len)
 	int	n;
 
 	n = snprintf(buf, size, "\"%016" PRIx64 "-%zx\"",
-	    http_hash(body, len), len);
+	    cond_hash(body, len), len);
 	return (n < 0 ? 0 : (size_t)n);
 }
 
@@ -258,7 +258,7 @@ page_build_hello(struct pages *ps, const char *body, size_t len,
 	    0) == -1)
 		return (-1);
 	p->p_notmod = &ps->ps_page[PAGE_HELLO_304];
-	p->p_tag = http_hash(etag, tlen);
+	p->p_tag = cond_hash(etag, tlen);
 	p->p_mtime = mtime;
 	return (0);
 }
@@ -348,7 +348,7 @@ pages_answer(const struct pages *ps, enum page_id id,
 {
 	const struct page	*p = &ps->ps_page[id];
 
-	if (p->p_notmod != NULL && http_not_modified(r, p->p_tag, p->p_mtime))
+	if (p->p_notmod != NULL && cond_not_modified(r, p->p_tag, p->p_mtime))
 		return (p->p_notmod);
 	return (p);
 }
