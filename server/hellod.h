@@ -361,6 +361,9 @@ const char	*http_path(const struct http_request *, size_t *);
 const char	*http_reason(int);
 int		 http_fail(struct http_request *, int, const char *);
 
+/* target.c */
+int		 target_parse(struct http_request *, size_t, size_t, int);
+
 /* date.c */
 void		 date_format(time_t, char *, size_t);
 int		 date_parse(const char *, size_t, time_t *);

@@ -16,8 +16,6 @@
  * complete.
  */
 #include <sys/types.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <stdint.h>
 #include <stdio.h>
@@ -518,101 +516,16 @@ http_line(struct http_request *r, const char *line, size_t len)
 	}
 }
 
-/* unreserved / sub-delims of RFC 3986 2.2-2.3: what a reg-name holds
- * besides pct-encoded. */
-static int
-http_regname_char(unsigned char c)
-{
-	return ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    IS_DIGIT(c) || (c != '\0' && strchr("-._~!$&'()*+,;=", c) !=
-	    NULL));
-}
-
-/*
- * IP-literal without its brackets (RFC 3986 3.2.2): IPv6address or
- * IPvFuture = "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" ).
- */
-static int
-http_ip_literal(const char *s, size_t len)
-{
-	struct in6_addr	 a6;
-	char		 buf[INET6_ADDRSTRLEN];
-	size_t		 i;
-
-	if (len > 0 && (s[0] == 'v' || s[0] == 'V')) {
-		for (i = 1; i < len && IS_HEXDIG(s[i]); i++)
-			;
-		if (i == 1 || i == len || s[i] != '.' || ++i == len)
-			return (0);
-		for (; i < len; i++) {
-			if (s[i] != ':' && !http_regname_char((unsigned char)
-			    s[i]))
-				return (0);
-		}
-		return (1);
-	}
-	if (len == 0 || len >= sizeof buf)
-		return (0);
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	return (inet_pton(AF_INET6, buf, &a6) == 1);
-}
-
-/*
- * authority = host [ ":" port ] (RFC 3986 3.2), without userinfo: RFC
- * 9110 4.2.4 has a recipient treat userinfo in an http(s) URI as an
- * error. The host may not be empty (RFC 9110 4.2.1). CONNECT's
- * authority-form needs a port, 1 to 65535 (RFC 9110 9.3.6).
- */
-static int
-http_authority(const char *a, size_t len, int connect)
-{
-	const char	*p = a, *end = a + len, *h;
-	unsigned long	 port = 0;
-	size_t		 digits = 0;
-
-	if (p < end && *p == '[') {
-		for (h = ++p; p < end && *p != ']'; p++)
-			;
-		if (p == end || !http_ip_literal(h, (size_t)(p - h)))
-			return (0);
-		p++;
-	} else {
-		for (h = p; p < end && *p != ':'; p++) {
-			if (*p == '%') {
-				if (end - p < 3 || !IS_HEXDIG(p[1]) ||
-				    !IS_HEXDIG(p[2]))
-					return (0);
-				p += 2;
-			} else if (!http_regname_char((unsigned char)*p))
-				return (0);
-		}
-		if (p == h)
-			return (0);
-	}
-	if (p == end)
-		return (!connect);
-	if (*p++ != ':')
-		return (0);
-	for (; p < end; p++, digits++) {
-		if (!IS_DIGIT(*p))
-			return (0);
-		if (port <= 65535)
-			port = port * 10 + (unsigned long)(*p - '0');
-	}
-	return (!connect || (digits > 0 && port >= 1 && port <= 65535));
-}
-
 /*
  * METHOD SP request-target SP HTTP-version, its bytes already judged:
- * what is left to check is the target's form (RFC 9112 3.2) and the
- * version's number.
+ * what is left to check is the version's number and the target's form
+ * (target_parse()).
  */
 static int
 http_request_line(struct http_request *r, const char *line, size_t len)
 {
 	const char	*end = line + len, *t, *v;
-	size_t		 mlen, tlen, off, i;
+	size_t		 mlen, tlen;
 	int		 connect;
 
 	t = memchr(line, ' ', len);
@@ -644,54 +557,8 @@ http_request_line(struct http_request *r, const char *line, size_t len)
 	memcpy(r->r_line, line, len);
 	r->r_line[len] = '\0';
 
-	/*
-	 * Find the path: origin-form, absolute-form, asterisk-form, or
-	 * CONNECT's authority-form (which only CONNECT may use, and
-	 * CONNECT only that: RFC 9112 3.2.3), answered like any other
-	 * method but GET and HEAD.
-	 */
-	off = (size_t)(t - line);
-	if (connect) {
-		if (!http_authority(t, tlen, 1))
-			return (http_fail(r, 400, "CONNECT without host:port "
-			    "target"));
-		r->r_path_off = SIZE_MAX;	/* "/" */
-		r->r_path_len = 1;
-		r->r_state = HTTP_S_HEADERS;
-		return (0);
-	}
-	if (t[0] == '/') {
-		r->r_path_off = off;
-	} else if (tlen == 1 && t[0] == '*') {
-		if (r->r_method != HTTP_M_OTHER)
-			return (http_fail(r, 400, "'*' target with GET/HEAD"));
-		r->r_path_off = off;
-	} else {
-		if (tlen > 7 && strncasecmp(t, "http://", 7) == 0)
-			i = 7;
-		else if (tlen > 8 && strncasecmp(t, "https://", 8) == 0)
-			i = 8;
-		else
-			return (http_fail(r, 400, "malformed request target"));
-		off += i;
-		for (t += i, tlen -= i, i = 0; i < tlen && t[i] != '/' &&
-		    t[i] != '?'; i++)
-			;
-		if (!http_authority(t, i, 0))
-			return (http_fail(r, 400, "malformed authority in "
-			    "request target"));
-		if (i == tlen || t[i] != '/') {
-			r->r_path_off = SIZE_MAX;	/* "/" */
-			r->r_path_len = 1;
-			r->r_state = HTTP_S_HEADERS;
-			return (0);
-		}
-		r->r_path_off = off + i;
-	}
-	for (i = r->r_path_off; i < len && r->r_line[i] != ' ' &&
-	    r->r_line[i] != '?'; i++)
-		;
-	r->r_path_len = i - r->r_path_off;
+	if (target_parse(r, (size_t)(t - line), tlen, connect) == -1)
+		return (-1);
 	r->r_state = HTTP_S_HEADERS;
 	return (0);
 }
