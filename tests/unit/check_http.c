@@ -1160,6 +1160,45 @@ START_TEST(test_chunked_max)
 }
 END_TEST
 
+/*
+ * A chunk line (size and extensions, CRLF included) may take
+ * HTTP_CHUNK_LINE_MAX bytes, whatever the head's budget; one byte more
+ * is refused (400) without looking past the budget for the line's end.
+ */
+START_TEST(test_chunk_line_max)
+{
+	struct http_request	 req;
+	struct evbuffer		*buf;
+	char			 line[HTTP_CHUNK_LINE_MAX + 1];
+	size_t			 len;
+
+	ck_assert_ptr_nonnull(buf = evbuffer_new());
+	for (len = HTTP_CHUNK_LINE_MAX; len <= HTTP_CHUNK_LINE_MAX + 1;
+	    len++) {
+		memset(line, 'x', len);
+		memcpy(line, "1;", 2);
+		memcpy(line + len - 2, "\r\n", 2);
+		http_request_init(&req, SMALL_HEAD);
+		evbuffer_add(buf, TE, strlen(TE));
+		evbuffer_add(buf, line, len);
+		evbuffer_add(buf, "x\r\n0\r\n\r\n", 8);
+		if (len > HTTP_CHUNK_LINE_MAX) {
+			ck_assert_int_eq(http_parse(&req, buf), HTTP_ERROR);
+			ck_assert_int_eq(req.r_status, 400);
+			ck_assert_str_eq(req.r_error, "chunk line too long");
+		} else {
+			ck_assert_msg(http_parse(&req, buf) == HTTP_COMPLETE,
+			    "%d %s", req.r_status, req.r_error == NULL ? "" :
+			    req.r_error);
+			ck_assert_uint_eq(evbuffer_get_length(buf), 0);
+		}
+		http_request_clear(&req);
+		evbuffer_drain(buf, evbuffer_get_length(buf));
+	}
+	evbuffer_free(buf);
+}
+END_TEST
+
 /* Nothing of a request survives http_request_reset(). */
 START_TEST(test_reset)
 {
@@ -1862,6 +1901,7 @@ http_suite(void)
 	tcase_add_test(tc, test_body_discard);
 	tcase_add_test(tc, test_body_max);
 	tcase_add_test(tc, test_chunked_max);
+	tcase_add_test(tc, test_chunk_line_max);
 	tcase_add_test(tc, test_reset);
 	suite_add_tcase(s, tc);
 
