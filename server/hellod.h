@@ -313,7 +313,7 @@ enum http_inm {
 struct http_request {
 	enum http_state	 r_state;
 	enum http_method r_method;
-	int		 r_lex;		/* where in the line (http.c) */
+	int		 r_lex;		/* where in the line (lex.c) */
 	int		 r_lex_n;	/* bytes of the version matched */
 	size_t		 r_max_head;	/* max_header_size */
 	size_t		 r_head;	/* bytes of the head consumed */
@@ -360,6 +360,10 @@ int		 http_keepalive(const struct http_request *);
 const char	*http_path(const struct http_request *, size_t *);
 const char	*http_reason(int);
 int		 http_fail(struct http_request *, int, const char *);
+
+/* lex.c */
+int		 lex_line(struct http_request *, const unsigned char *, size_t,
+		     size_t *);
 
 /* target.c */
 int		 target_parse(struct http_request *, size_t, size_t, int);

@@ -2,7 +2,7 @@
  * The HTTP/1.1 request parser (RFC 9112), kept pure: it sees an evbuffer
  * and a struct http_request, never a socket, a clock or a global.
  *
- * Input is judged one byte at a time as it arrives (http_lex()): the
+ * Input is judged one byte at a time as it arrives (lex_line()): the
  * first byte that cannot belong to a request line, a field line or a
  * chunk line fails the request at once, without waiting for the line's
  * end. A line ends with CRLF only; a bare LF or a bare CR anywhere in the
@@ -26,71 +26,11 @@
 
 #include "hellod.h"
 
-/*
- * Where the lexer is within the current line (r_lex); 0 is a line's
- * start, whatever the line (r_state says which kind it is).
- */
-enum http_lex {
-	LX_START = 0,
-	LX_EOL,			/* CR seen: LF must follow */
-	LX_METHOD,		/* request line */
-	LX_TARGET0,
-	LX_TARGET,
-	LX_VERSION,		/* r_lex_n bytes of "HTTP/d.d" matched */
-	LX_NAME,		/* field line */
-	LX_VALUE,
-	LX_SIZE,		/* chunk line: chunk-size [ chunk-ext ] */
-	LX_EXT_END,		/* after the size or a value: CR, ";" or BWS */
-	LX_EXT_BWS,		/* BWS: ";" must come */
-	LX_EXT_NAME0,		/* ";" BWS: a name must come */
-	LX_EXT_NAME,
-	LX_EXT_NAME_BWS,	/* BWS after a name: "=" or ";" */
-	LX_EXT_VAL0,		/* "=" BWS: a value must come */
-	LX_EXT_TOKEN,
-	LX_EXT_QUOTED,
-	LX_EXT_QPAIR,		/* after a backslash in a quoted-string */
-};
-
-static int	http_lex(struct http_request *, const unsigned char *, size_t,
-		    size_t *);
 static int	http_line(struct http_request *, const char *, size_t);
 static int	http_request_line(struct http_request *, const char *, size_t);
 static int	http_header(struct http_request *, const char *, size_t);
 static int	http_head_done(struct http_request *);
 static int	http_chunk_size(struct http_request *);
-
-/* tchar from RFC 9110 5.6.2, as a table for speed. */
-static const unsigned char http_tchar[256] = {
-	['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1,
-	['*'] = 1, ['+'] = 1, ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1,
-	['`'] = 1, ['|'] = 1, ['~'] = 1,
-	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
-	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
-	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
-	['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
-	['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
-	['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
-	['Y'] = 1, ['Z'] = 1,
-	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
-	['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
-	['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
-	['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
-	['y'] = 1, ['z'] = 1,
-};
-
-#define IS_TCHAR(c)	(http_tchar[(unsigned char)(c)])
-/* A request-target byte: VCHAR but "#" (RFC 9112 3.2; a fragment is
- * never sent). */
-#define IS_TARGET(c)	((c) > 0x20 && (c) < 0x7f && (c) != '#')
-/* field-vchar / SP / HTAB: what a field value may hold (RFC 9110 5.5). */
-#define IS_FIELD(c)	(((c) >= 0x20 && (c) != 0x7f) || (c) == '\t')
-/* qdtext / the byte after a backslash (RFC 9110 5.6.4), without HTAB/SP. */
-#define IS_QDTEXT(c)	((c) == 0x21 || ((c) >= 0x23 && (c) <= 0x7e && \
-			    (c) != '\\') || (c) >= 0x80)
-#define IS_QPAIR(c)	(((c) > 0x20 && (c) != 0x7f) || IS_OWS(c))
-
-/* The first byte of a TLS record carrying a handshake (RFC 8446 5.1). */
-#define TLS_HANDSHAKE	0x16
 
 /* Prepare a request for parsing, with the head limit in bytes. */
 void
@@ -134,93 +74,31 @@ http_fail(struct http_request *r, int status, const char *why)
 }
 
 /*
- * Consume what can be consumed of in. Returns HTTP_COMPLETE once the
- * head and any body have been taken (a following pipelined request stays
- * in the buffer), HTTP_ERROR with r_status set, or HTTP_NEED_MORE.
+ * Discard what is there of a Content-Length body or a chunk's data.
+ * Returns 0 once it is all gone (r_state moved on), -1 while some is
+ * still to come.
  */
-enum http_result
-http_parse(struct http_request *r, struct evbuffer *in)
+static int
+http_discard(struct http_request *r, struct evbuffer *in)
 {
-	struct evbuffer_ptr	 pos;
-	struct evbuffer_iovec	 v;
-	size_t			 total, limit, budget, n, used;
-	unsigned char		*line;
-	int			 chunkline, lexed;
+	size_t	n;
 
-	for (;;) {
-		switch (r->r_state) {
-		case HTTP_S_DONE:
-			return (HTTP_COMPLETE);
-		case HTTP_S_ERROR:
-			return (HTTP_ERROR);
-		case HTTP_S_BODY:
-		case HTTP_S_CHUNK_DATA:
-			n = evbuffer_get_length(in);
-			if (n > r->r_body_left)
-				n = (size_t)r->r_body_left;
-			evbuffer_drain(in, n);
-			r->r_body_left -= n;
-			if (r->r_body_left != 0)
-				return (HTTP_NEED_MORE);
-			r->r_state = r->r_state == HTTP_S_BODY ? HTTP_S_DONE :
-			    HTTP_S_CHUNK_CRLF;
-			continue;
-		default:
-			break;
-		}
+	n = evbuffer_get_length(in);
+	if (n > r->r_body_left)
+		n = (size_t)r->r_body_left;
+	evbuffer_drain(in, n);
+	r->r_body_left -= n;
+	if (r->r_body_left != 0)
+		return (-1);
+	r->r_state = r->r_state == HTTP_S_BODY ? HTTP_S_DONE :
+	    HTTP_S_CHUNK_CRLF;
+	return (0);
+}
 
-		total = evbuffer_get_length(in);
-		if (total <= r->r_scan)
-			return (HTTP_NEED_MORE);
-		if (r->r_state == HTTP_S_START)
-			r->r_state = HTTP_S_LINE;
-
-		/* Head lines share max_header_size; chunk lines have their
-		 * own small cap. No byte past the budget is looked at. */
-		chunkline = r->r_state == HTTP_S_CHUNK_SIZE ||
-		    r->r_state == HTTP_S_CHUNK_CRLF;
-		if (chunkline)
-			budget = HTTP_CHUNK_LINE_MAX;
-		else
-			budget = r->r_max_head > r->r_head ?
-			    r->r_max_head - r->r_head : 0;
-		limit = total < budget ? total : budget;
-
-		lexed = 0;
-		while (lexed == 0 && r->r_scan < limit) {
-			if (evbuffer_ptr_set(in, &pos, r->r_scan,
-			    EVBUFFER_PTR_SET) == -1 ||
-			    evbuffer_peek(in, (ev_ssize_t)(limit - r->r_scan),
-			    &pos, &v, 1) < 1 || v.iov_len == 0)
-				return (HTTP_NEED_MORE);
-			n = v.iov_len < limit - r->r_scan ? v.iov_len :
-			    limit - r->r_scan;
-			lexed = http_lex(r, v.iov_base, n, &used);
-			r->r_scan += used;
-		}
-		if (lexed == -1)
-			return (HTTP_ERROR);
-		if (lexed == 0) {
-			if (total > budget)
-				goto toolong;
-			return (HTTP_NEED_MORE);
-		}
-
-		/* A whole line, CRLF included. */
-		n = r->r_scan;
-		if ((line = evbuffer_pullup(in, (ev_ssize_t)n)) == NULL)
-			return (http_fail(r, 500, "out of memory"), HTTP_ERROR);
-		if (!chunkline)
-			r->r_head += n;
-		r->r_scan = 0;
-		r->r_lex = LX_START;
-		lexed = http_line(r, (const char *)line, n - 2);
-		evbuffer_drain(in, n);
-		if (lexed != 0)
-			return (HTTP_ERROR);
-	}
-
-toolong:
+/* A line went past its budget without ending: why, as the state says. */
+static enum http_result
+http_toolong(struct http_request *r)
+{
 	switch (r->r_state) {
 	case HTTP_S_LINE:
 		http_fail(r, 414, "request line too long");
@@ -237,258 +115,98 @@ toolong:
 }
 
 /*
- * Why a byte that cannot be where it is was refused: NUL, bare LF and
- * the rest have their own words in the log.
+ * Lex what has come of the current line and, once it is whole, take it
+ * (http_line()) and drain it. Returns HTTP_COMPLETE when a line was
+ * taken, for the caller to go on, or else what http_parse() returns.
  */
-static int
-http_lex_fail(struct http_request *r, unsigned char c, const char *why)
+static enum http_result
+http_next_line(struct http_request *r, struct evbuffer *in)
 {
-	if (c == '\0')
-		why = "NUL byte in request";
-	else if (c == '\n')
-		why = "bare LF in request";
-	return (http_fail(r, 400, why));
+	struct evbuffer_ptr	 pos;
+	struct evbuffer_iovec	 v;
+	size_t			 total, limit, budget, n, used;
+	unsigned char		*line;
+	int			 chunkline, lexed;
+
+	total = evbuffer_get_length(in);
+	if (total <= r->r_scan)
+		return (HTTP_NEED_MORE);
+	if (r->r_state == HTTP_S_START)
+		r->r_state = HTTP_S_LINE;
+
+	/* Head lines share max_header_size; chunk lines have their
+	 * own small cap. No byte past the budget is looked at. */
+	chunkline = r->r_state == HTTP_S_CHUNK_SIZE ||
+	    r->r_state == HTTP_S_CHUNK_CRLF;
+	if (chunkline)
+		budget = HTTP_CHUNK_LINE_MAX;
+	else
+		budget = r->r_max_head > r->r_head ?
+		    r->r_max_head - r->r_head : 0;
+	limit = total < budget ? total : budget;
+
+	lexed = 0;
+	while (lexed == 0 && r->r_scan < limit) {
+		if (evbuffer_ptr_set(in, &pos, r->r_scan,
+		    EVBUFFER_PTR_SET) == -1 ||
+		    evbuffer_peek(in, (ev_ssize_t)(limit - r->r_scan),
+		    &pos, &v, 1) < 1 || v.iov_len == 0)
+			return (HTTP_NEED_MORE);
+		n = v.iov_len < limit - r->r_scan ? v.iov_len :
+		    limit - r->r_scan;
+		lexed = lex_line(r, v.iov_base, n, &used);
+		r->r_scan += used;
+	}
+	if (lexed == -1)
+		return (HTTP_ERROR);
+	if (lexed == 0)
+		return (total > budget ? http_toolong(r) : HTTP_NEED_MORE);
+
+	/* A whole line, CRLF included. */
+	n = r->r_scan;
+	if ((line = evbuffer_pullup(in, (ev_ssize_t)n)) == NULL)
+		return (http_fail(r, 500, "out of memory"), HTTP_ERROR);
+	if (!chunkline)
+		r->r_head += n;
+	r->r_scan = 0;
+	r->r_lex = 0;		/* a line's start (lex.c) */
+	lexed = http_line(r, (const char *)line, n - 2);
+	evbuffer_drain(in, n);
+	return (lexed != 0 ? HTTP_ERROR : HTTP_COMPLETE);
 }
 
 /*
- * One more hex digit of a chunk size: the size, in r_body_left, may not
- * take the body past HELLOD_MAX_BODY (413 as soon as it does).
+ * Consume what can be consumed of in. Returns HTTP_COMPLETE once the
+ * head and any body have been taken (a following pipelined request stays
+ * in the buffer), HTTP_ERROR with r_status set, or HTTP_NEED_MORE.
  */
-static int
-http_lex_size(struct http_request *r, unsigned char c)
+enum http_result
+http_parse(struct http_request *r, struct evbuffer *in)
 {
-	uint64_t	d;
+	enum http_result	res;
 
-	d = IS_DIGIT(c) ? (uint64_t)(c - '0') :
-	    (uint64_t)((c | 0x20) - 'a' + 10);
-	r->r_body_left = (r->r_body_left << 4) | d;
-	if (r->r_body_left > HELLOD_MAX_BODY - r->r_body_total)
-		return (http_fail(r, 413, "request body too large"));
-	return (0);
-}
-
-/*
- * Judge the n bytes at p, the next of the current line (RFC 9112 3, 5
- * and 7.1.1). Returns 1 with *used the bytes up to and including the
- * line's LF; 0 with *used = n if the line goes on; -1 with the request
- * failed at the first byte that cannot belong to it.
- */
-static int
-http_lex(struct http_request *r, const unsigned char *p, size_t n,
-    size_t *used)
-{
-	static const unsigned char version[] = "HTTP/";
-	const unsigned char	*s = p, *end = p + n;
-	unsigned char		 c;
-
-	*used = 0;
-	for (; p < end; p++) {
-		c = *p;
-		switch (r->r_lex) {
-		case LX_START:
-			if (c == '\r' && r->r_state != HTTP_S_CHUNK_SIZE) {
-				r->r_lex = LX_EOL;
-				break;
-			}
-			switch (r->r_state) {
-			case HTTP_S_LINE:
-				if (IS_TCHAR(c)) {
-					r->r_lex = LX_METHOD;
-					break;
-				}
-				if (c == TLS_HANDSHAKE) {
-					r->r_tls = 1;
-					return (http_fail(r, 400, "TLS "
-					    "handshake on a plain HTTP "
-					    "listener"));
-				}
-				return (http_lex_fail(r, c, "malformed "
-				    "request line"));
-			case HTTP_S_HEADERS:
-			case HTTP_S_TRAILER:
-				if (IS_TCHAR(c)) {
-					r->r_lex = LX_NAME;
-					break;
-				}
-				return (http_lex_fail(r, c, IS_OWS(c) ?
-				    "obsolete line folding" :
-				    "malformed header field"));
-			case HTTP_S_CHUNK_SIZE:
-				if (IS_HEXDIG(c)) {
-					r->r_lex = LX_SIZE;
-					r->r_body_left = 0;
-					if (http_lex_size(r, c) == -1)
-						return (-1);
-					break;
-				}
-				return (http_lex_fail(r, c, "bad chunk size"));
-			case HTTP_S_CHUNK_CRLF:
-				return (http_lex_fail(r, c, "chunk data longer "
-				    "than its size"));
-			default:
-				return (http_fail(r, 500, "parser misuse"));
-			}
-			break;
-		case LX_EOL:
-			if (c != '\n')
-				return (http_fail(r, 400, "bare CR in "
-				    "request"));
-			*used = (size_t)(p - s) + 1;
-			return (1);
-
-		/* method SP request-target SP HTTP-version */
-		case LX_METHOD:
-			if (c == ' ')
-				r->r_lex = LX_TARGET0;
-			else if (!IS_TCHAR(c))
-				return (http_lex_fail(r, c, "malformed "
-				    "request line"));
-			break;
-		case LX_TARGET0:
-		case LX_TARGET:
-			while (IS_TARGET(c)) {
-				r->r_lex = LX_TARGET;
-				if (++p == end)
-					goto more;
-				c = *p;
-			}
-			if (c == ' ' && r->r_lex == LX_TARGET) {
-				r->r_lex = LX_VERSION;
-				r->r_lex_n = 0;
-				break;
-			}
-			return (http_lex_fail(r, c, c == '#' ? "fragment in "
-			    "request target" : "malformed request target"));
-		case LX_VERSION:
-			/* "HTTP/" DIGIT "." DIGIT, then CRLF */
-			if ((r->r_lex_n < 5 && c == version[r->r_lex_n]) ||
-			    ((r->r_lex_n == 5 || r->r_lex_n == 7) &&
-			    IS_DIGIT(c)) || (r->r_lex_n == 6 && c == '.'))
-				r->r_lex_n++;
-			else if (r->r_lex_n == 8 && c == '\r')
-				r->r_lex = LX_EOL;
-			else
-				return (http_lex_fail(r, c, "malformed HTTP "
-				    "version"));
-			break;
-
-		/* field-name ":" OWS field-value OWS */
-		case LX_NAME:
-			if (c == ':')
-				r->r_lex = LX_VALUE;
-			else if (!IS_TCHAR(c))
-				return (http_lex_fail(r, c, "malformed header "
-				    "field"));
-			break;
-		case LX_VALUE:
-			while (IS_FIELD(c)) {
-				if (++p == end)
-					goto more;
-				c = *p;
-			}
-			if (c == '\r') {
-				r->r_lex = LX_EOL;
-				break;
-			}
-			return (http_lex_fail(r, c, "control character in "
-			    "header value"));
-
-		/*
-		 * chunk-size [ chunk-ext ] CRLF, where
-		 * chunk-ext = *( BWS ";" BWS chunk-ext-name
-		 *     [ BWS "=" BWS chunk-ext-val ] )
-		 */
-		case LX_SIZE:
-			if (IS_HEXDIG(c)) {
-				if (http_lex_size(r, c) == -1)
-					return (-1);
-				break;
-			}
-			/* FALLTHROUGH */
-		case LX_EXT_TOKEN:
-			if (r->r_lex == LX_EXT_TOKEN && IS_TCHAR(c))
-				break;
-			/* FALLTHROUGH */
-		case LX_EXT_END:
-			if (c == '\r')
-				r->r_lex = LX_EOL;
-			else if (c == ';')
-				r->r_lex = LX_EXT_NAME0;
-			else if (IS_OWS(c))
-				r->r_lex = LX_EXT_BWS;
-			else
-				return (http_lex_fail(r, c, r->r_lex == LX_SIZE ?
-				    "bad chunk size" : "bad chunk extension"));
-			break;
-		case LX_EXT_BWS:
-			if (c == ';')
-				r->r_lex = LX_EXT_NAME0;
-			else if (!IS_OWS(c))
-				return (http_lex_fail(r, c, "bad chunk "
-				    "extension"));
-			break;
-		case LX_EXT_NAME0:
-			if (IS_TCHAR(c))
-				r->r_lex = LX_EXT_NAME;
-			else if (!IS_OWS(c))
-				return (http_lex_fail(r, c, "bad chunk "
-				    "extension"));
-			break;
-		case LX_EXT_NAME:
-			if (IS_TCHAR(c))
-				break;
-			if (c == '\r') {
-				r->r_lex = LX_EOL;
-				break;
-			}
-			/* FALLTHROUGH */
-		case LX_EXT_NAME_BWS:
-			if (c == '=')
-				r->r_lex = LX_EXT_VAL0;
-			else if (c == ';')
-				r->r_lex = LX_EXT_NAME0;
-			else if (IS_OWS(c))
-				r->r_lex = LX_EXT_NAME_BWS;
-			else
-				return (http_lex_fail(r, c, "bad chunk "
-				    "extension"));
-			break;
-		case LX_EXT_VAL0:
-			if (IS_TCHAR(c))
-				r->r_lex = LX_EXT_TOKEN;
-			else if (c == '"')
-				r->r_lex = LX_EXT_QUOTED;
-			else if (!IS_OWS(c))
-				return (http_lex_fail(r, c, "bad chunk "
-				    "extension"));
-			break;
-		case LX_EXT_QUOTED:
-			if (c == '"')
-				r->r_lex = LX_EXT_END;
-			else if (c == '\\')
-				r->r_lex = LX_EXT_QPAIR;
-			else if (!IS_QDTEXT(c) && !IS_OWS(c))
-				return (http_lex_fail(r, c, "bad chunk "
-				    "extension"));
-			break;
-		case LX_EXT_QPAIR:
-			if (!IS_QPAIR(c))
-				return (http_lex_fail(r, c, "bad chunk "
-				    "extension"));
-			r->r_lex = LX_EXT_QUOTED;
+	for (;;) {
+		switch (r->r_state) {
+		case HTTP_S_DONE:
+			return (HTTP_COMPLETE);
+		case HTTP_S_ERROR:
+			return (HTTP_ERROR);
+		case HTTP_S_BODY:
+		case HTTP_S_CHUNK_DATA:
+			if (http_discard(r, in) == -1)
+				return (HTTP_NEED_MORE);
 			break;
 		default:
-			return (http_fail(r, 500, "parser misuse"));
+			if ((res = http_next_line(r, in)) != HTTP_COMPLETE)
+				return (res);
+			break;
 		}
 	}
-more:
-	*used = n;
-	return (0);
 }
 
 /*
  * Take one whole line, without its CRLF, its syntax already judged by
- * http_lex(). Returns 0, or -1 with the request marked bad.
+ * lex_line(). Returns 0, or -1 with the request marked bad.
  */
 static int
 http_line(struct http_request *r, const char *line, size_t len)
@@ -613,7 +331,8 @@ http_content_length(struct http_request *r, const char *v, size_t len)
 			while (v < end && IS_OWS(*v))
 				v++;
 			if (v == end)
-				return (http_fail(r, 400, "bad Content-Length"));
+				return (http_fail(r, 400, "bad "
+				    "Content-Length"));
 		}
 		if (r->r_has_clen && r->r_clen != n)
 			return (http_fail(r, 400, "conflicting "
