@@ -62,7 +62,7 @@ http_request_reset(struct http_request *r)
 
 /*
  * Mark the request bad; the connection answers status and closes. For
- * the parser's own files (lex.c, target.c, cond.c) too.
+ * the parser's own files (lex.c, target.c) too.
  */
 int
 http_fail(struct http_request *r, int status, const char *why)
