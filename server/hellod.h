@@ -359,14 +359,13 @@ enum http_result http_parse(struct http_request *, struct evbuffer *);
 int		 http_keepalive(const struct http_request *);
 const char	*http_path(const struct http_request *, size_t *);
 const char	*http_reason(int);
-int		 http_fail(struct http_request *, int, const char *);
 
 /* lex.c */
 int		 lex_line(struct http_request *, const unsigned char *, size_t,
 		     size_t *);
 
 /* target.c */
-int		 target_parse(struct http_request *, size_t, size_t, int);
+const char	*target_parse(struct http_request *, size_t, size_t, int);
 
 /* date.c */
 void		 date_format(time_t, char *, size_t);

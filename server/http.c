@@ -26,6 +26,7 @@
 
 #include "hellod.h"
 
+static int	http_fail(struct http_request *, int, const char *);
 static int	http_line(struct http_request *, const char *, size_t);
 static int	http_request_line(struct http_request *, const char *, size_t);
 static int	http_header(struct http_request *, const char *, size_t);
@@ -60,11 +61,8 @@ http_request_reset(struct http_request *r)
 	http_request_init(r, max_head);
 }
 
-/*
- * Mark the request bad; the connection answers status and closes. For
- * the parser's own files (lex.c, target.c) too.
- */
-int
+/* Mark the request bad; the connection answers status and closes. */
+static int
 http_fail(struct http_request *r, int status, const char *why)
 {
 	r->r_state = HTTP_S_ERROR;
@@ -242,7 +240,7 @@ http_line(struct http_request *r, const char *line, size_t len)
 static int
 http_request_line(struct http_request *r, const char *line, size_t len)
 {
-	const char	*end = line + len, *t, *v;
+	const char	*end = line + len, *t, *v, *why;
 	size_t		 mlen, tlen;
 	int		 connect;
 
@@ -275,8 +273,8 @@ http_request_line(struct http_request *r, const char *line, size_t len)
 	memcpy(r->r_line, line, len);
 	r->r_line[len] = '\0';
 
-	if (target_parse(r, (size_t)(t - line), tlen, connect) == -1)
-		return (-1);
+	if ((why = target_parse(r, (size_t)(t - line), tlen, connect)) != NULL)
+		return (http_fail(r, 400, why));
 	r->r_state = HTTP_S_HEADERS;
 	return (0);
 }

@@ -102,9 +102,9 @@ target_authority(const char *a, size_t len, int connect)
 /*
  * The absolute-form: "http://" or "https://", an authority, then the
  * path, if any, from its "/". The len bytes at r_line + off are the
- * whole target. Returns 0, or -1 with the request marked bad.
+ * whole target. Returns NULL, or why the target is bad (a 400).
  */
-static int
+static const char *
 target_absolute(struct http_request *r, size_t off, size_t len)
 {
 	const char	*t = r->r_line + off;
@@ -115,19 +115,18 @@ target_absolute(struct http_request *r, size_t off, size_t len)
 	else if (len > 8 && strncasecmp(t, "https://", 8) == 0)
 		i = 8;
 	else
-		return (http_fail(r, 400, "malformed request target"));
+		return ("malformed request target");
 	off += i;
 	for (t += i, len -= i, i = 0; i < len && t[i] != '/' &&
 	    t[i] != '?'; i++)
 		;
 	if (!target_authority(t, i, 0))
-		return (http_fail(r, 400, "malformed authority in "
-		    "request target"));
+		return ("malformed authority in request target");
 	if (i == len || t[i] != '/')
 		r->r_path_off = SIZE_MAX;	/* "/" */
 	else
 		r->r_path_off = off + i;
-	return (0);
+	return (NULL);
 }
 
 /*
@@ -135,35 +134,34 @@ target_absolute(struct http_request *r, size_t off, size_t len)
  * request line's SP follows: origin-form, absolute-form, asterisk-form,
  * or CONNECT's authority-form (which only CONNECT may use, and CONNECT
  * only that: RFC 9112 3.2.3), answered like any other method but GET and
- * HEAD. Sets r_path_off and r_path_len; returns 0, or -1 with the
- * request marked bad.
+ * HEAD. Sets r_path_off and r_path_len and returns NULL, or returns why
+ * the target is bad (a 400: http.c, above, marks the request).
  */
-int
+const char *
 target_parse(struct http_request *r, size_t off, size_t tlen, int connect)
 {
-	const char	*t = r->r_line + off;
+	const char	*t = r->r_line + off, *why;
 	size_t		 i;
 
 	if (connect) {
 		if (!target_authority(t, tlen, 1))
-			return (http_fail(r, 400, "CONNECT without host:port "
-			    "target"));
+			return ("CONNECT without host:port target");
 		r->r_path_off = SIZE_MAX;	/* "/" */
 	} else if (t[0] == '/') {
 		r->r_path_off = off;
 	} else if (tlen == 1 && t[0] == '*') {
 		if (r->r_method != HTTP_M_OTHER)
-			return (http_fail(r, 400, "'*' target with GET/HEAD"));
+			return ("'*' target with GET/HEAD");
 		r->r_path_off = off;
-	} else if (target_absolute(r, off, tlen) == -1)
-		return (-1);
+	} else if ((why = target_absolute(r, off, tlen)) != NULL)
+		return (why);
 	if (r->r_path_off == SIZE_MAX) {
 		r->r_path_len = 1;
-		return (0);
+		return (NULL);
 	}
 	for (i = r->r_path_off; r->r_line[i] != ' ' && r->r_line[i] != '?';
 	    i++)
 		;
 	r->r_path_len = i - r->r_path_off;
-	return (0);
+	return (NULL);
 }
