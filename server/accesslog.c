@@ -212,7 +212,7 @@ accesslog_buf_add(struct accesslog_buf *ab, const struct log_request *lr)
 	n += log_access_text(p + n, room - n - 1, lr);
 	p[n++] = '\n';
 	if (ab->ab_len == 0) {
-		worker_ms_tv(HELLOD_ACCESSLOG_FLUSH_MS, &flush_tv);
+		clock_tv(HELLOD_ACCESSLOG_FLUSH_MS, &flush_tv);
 		evtimer_add(ab->ab_timer, &flush_tv);
 	}
 	ab->ab_len += n;

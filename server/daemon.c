@@ -1,11 +1,11 @@
 /*
  * The server as a whole, in the main thread: signals as loop events,
  * reload (parse the new config and pages first, swap only if both are
- * good), graceful shutdown, the watchdog, and the workers (worker.c), one
- * thread and event loop each, that do the serving. It tells systemd
- * (systemd.c) about each of these: READY=1 once every worker serves,
- * RELOADING=1 then READY=1 around a reload, STOPPING=1 on shutdown, and
- * WATCHDOG=1 from a loop timer while every worker's loop runs.
+ * good), graceful shutdown, and the workers (worker.c), one thread and
+ * event loop each, that do the serving. It tells systemd (systemd.c)
+ * about each of these: READY=1 once every worker serves, RELOADING=1 then
+ * READY=1 around a reload, STOPPING=1 on shutdown; the live STATUS= line
+ * and WATCHDOG=1 while every worker's loop runs are notify.c's.
  *
  * libevent runs signal callbacks from the loop, not from the handler, so
  * reload and shutdown here may do any work they like. Workers block all
@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,10 +25,8 @@
 
 static void	server_signal_cb(evutil_socket_t, short, void *);
 static void	server_stop_timer_cb(evutil_socket_t, short, void *);
-static void	server_watchdog_cb(evutil_socket_t, short, void *);
 static void	server_notes_cb(evutil_socket_t, short, void *);
 static void	server_send_all(struct server *, enum worker_msg_type);
-static void	server_status_cb(evutil_socket_t, short, void *);
 
 /* How many workers cf asks for, `auto` being one per online CPU. */
 static unsigned int
@@ -41,28 +40,6 @@ static struct config *
 server_cf(const struct server *s)
 {
 	return (s->s_snap->sn_cf);
-}
-
-/*
- * A new event loop. Each has one thread (the main thread, or one worker)
- * and never shares an event with another, so it needs no locks.
- */
-struct event_base *
-server_base_new(void)
-{
-	struct event_config	*ecf;
-	struct event_base	*base;
-
-	if ((ecf = event_config_new()) == NULL)
-		return (NULL);
-	event_config_set_flag(ecf, EVENT_BASE_FLAG_NOLOCK);
-	/* Timers on CLOCK_MONOTONIC, not libevent's default
-	 * CLOCK_MONOTONIC_COARSE: that lags the real clock by a tick or
-	 * more, and /sleep must never answer before its delay. */
-	event_config_set_flag(ecf, EVENT_BASE_FLAG_PRECISE_TIMER);
-	base = event_base_new_with_config(ecf);
-	event_config_free(ecf);
-	return (base);
 }
 
 /*
@@ -96,7 +73,7 @@ server_init(struct server *s, struct config *cf, struct pages *ps)
 	}
 	log_set_level((int)cf->cf_log_level);
 
-	if ((s->s_base = server_base_new()) == NULL)
+	if ((s->s_base = worker_base_new()) == NULL)
 		return (-1);
 
 	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
@@ -140,15 +117,16 @@ int
 server_open_log(struct server *s, char **cause)
 {
 	struct config	*cf = server_cf(s);
-	char		*why;
+	char		*why, where[PATH_MAX + 32];
 	unsigned int	 k;
 
 	*cause = NULL;
 	if (cf->cf_access_log != ACCESS_LOG_FILE)
 		return (0);
 	if ((s->s_alog = accesslog_open(cf->cf_access_path, &why)) == NULL) {
-		if (asprintf(cause, "%s:%u: access_log: %s: %s", cf->cf_path,
-		    cf->cf_access_line, cf->cf_access_path,
+		if (asprintf(cause, "%s: access_log: %s: %s",
+		    config_where(cf, cf->cf_access_line, "access_log",
+		    cf->cf_access_path, where, sizeof where), cf->cf_access_path,
 		    why != NULL ? why : "out of memory") == -1)
 			*cause = NULL;
 		free(why);
@@ -194,27 +172,6 @@ server_reopen_log(struct server *s)
 	log_info("SIGUSR1: reopened access log %s", nal->al_path);
 }
 
-/* "serving on ADDR, ADDR, root DIR, N worker(s)", for STATUS=. */
-static void
-server_status(struct server *s, char *buf, size_t size)
-{
-	struct worker	*w0 = &s->s_workers[0];
-	size_t		 i, len;
-
-	len = (size_t)snprintf(buf, size, "serving on");
-	for (i = 0; i < w0->w_nlisteners && len < size; i++) {
-		/* Stored sockets of one address may all be worker 0's. */
-		if (i > 0 && strcmp(w0->w_listeners[i].l_name,
-		    w0->w_listeners[i - 1].l_name) == 0)
-			continue;
-		len += (size_t)snprintf(buf + len, size - len, "%s %s",
-		    i > 0 ? "," : "", w0->w_listeners[i].l_name);
-	}
-	if (len < size)
-		snprintf(buf + len, size - len, ", root %s, %u worker(s)",
-		    server_cf(s)->cf_root, s->s_nworkers);
-}
-
 /*
  * Listeners are bound and the pages loaded: start the workers, log it,
  * tell systemd, and start the watchdog pings if systemd wants them
@@ -226,7 +183,6 @@ server_status(struct server *s, char *buf, size_t size)
 int
 server_ready(struct server *s)
 {
-	struct timeval	tv;
 	uint64_t	usec = 0, beat = 0;
 	char		status[512];
 	unsigned int	k;
@@ -257,148 +213,12 @@ server_ready(struct server *s)
 	log_info("hellod %s ready: %zu listener(s), %u worker(s), root %s",
 	    PACKAGE_VERSION, s->s_nlisteners, s->s_nworkers,
 	    server_cf(s)->cf_root);
-	server_status(s, status, sizeof status);
+	notify_status_line(s, status, sizeof status);
 	systemd_notify("READY=1\nSTATUS=%s", status);
 	/* The listeners outlive this process in systemd's fd store. */
 	sockets_store(s);
 
-	/* Live figures in STATUS=, for systemctl status: see
-	 * server_status_cb(). */
-	if (systemd_available()) {
-		s->s_status_ms = worker_now_ms();
-		s->s_status_ev = event_new(s->s_base, -1, EV_PERSIST,
-		    server_status_cb, s);
-		worker_ms_tv(1000, &tv);
-		if (s->s_status_ev == NULL ||
-		    event_add(s->s_status_ev, &tv) == -1)
-			return (-1);
-	}
-
-	if (usec == 0)
-		return (0);
-	log_info("systemd watchdog: %llu ms, sending WATCHDOG=1 every %llu ms",
-	    (unsigned long long)(usec / 1000),
-	    (unsigned long long)(usec / 2000));
-	usec /= 2;
-	if (usec < 1000)
-		usec = 1000;	/* a zero timer would spin the loop */
-	tv.tv_sec = (time_t)(usec / 1000000);
-	tv.tv_usec = (suseconds_t)(usec % 1000000);
-	s->s_watchdog = event_new(s->s_base, -1, EV_PERSIST,
-	    server_watchdog_cb, s);
-	if (s->s_watchdog == NULL || event_add(s->s_watchdog, &tv) == -1)
-		return (-1);
-	return (0);
-}
-
-/*
- * Ping systemd's watchdog if every running worker's loop has run within
- * the watchdog interval; a stuck worker withholds the ping (logged once).
- */
-static void
-server_watchdog_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct server	*s = arg;
-	struct worker	*w;
-	uint64_t	 now = worker_now_ms(), beat;
-	unsigned int	 k;
-
-	(void)fd;
-	(void)what;
-	for (k = 0; k < s->s_nworkers; k++) {
-		w = &s->s_workers[k];
-		if (!w->w_started)
-			continue;	/* exited: drained */
-		beat = atomic_load_explicit(&w->w_heartbeat,
-		    memory_order_relaxed);
-		if (now > beat && now - beat >= s->s_watchdog_ms) {
-			if (!s->s_stuck_warned)
-				log_error("worker %u stuck for %llu ms: not "
-				    "sending WATCHDOG=1", k,
-				    (unsigned long long)(now - beat));
-			s->s_stuck_warned = 1;
-			return;
-		}
-	}
-	if (s->s_stuck_warned) {
-		log_info("all workers running again: sending WATCHDOG=1");
-		s->s_stuck_warned = 0;
-	}
-	systemd_notify_watchdog();
-}
-
-/*
- * The figures of the whole server: every worker's counters summed into
- * sum, and the server's own into ss. Main thread only.
- */
-void
-server_stats(struct server *s, struct stats *sum, struct stats_server *ss)
-{
-	unsigned int	k;
-
-	stats_init(sum);
-	for (k = 0; k < s->s_nworkers; k++)
-		stats_sum(sum, &s->s_workers[k].w_stats);
-	memset(ss, 0, sizeof *ss);
-	ss->ss_workers = s->s_nworkers;
-	ss->ss_open = atomic_load(&s->s_nconns);
-	ss->ss_paused = atomic_load(&s->s_limited);
-	ss->ss_limit_pauses = atomic_load(&s->s_limit_pauses);
-	ss->ss_reloads = s->s_reloads;
-	ss->ss_reload_failures = s->s_reload_failures;
-	ss->ss_journal_dropped = systemd_journal_dropped();
-	ss->ss_access_log_dropped = accesslog_dropped();
-}
-
-/*
- * Once a second: the live STATUS= line, "42 connections, 17 sleeping,
- * 1,204 req/s" (req/s over the last second), sent only when its text
- * changed, so an idle server sends nothing. While stopping it says so.
- */
-static void
-server_status_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct server		*s = arg;
-	struct stats		 sum;
-	struct stats_server	 ss;
-	char			 line[sizeof s->s_status];
-	uint64_t		 now = worker_now_ms(), reqs, rps;
-	size_t			 n = 0;
-
-	(void)fd;
-	(void)what;
-	server_stats(s, &sum, &ss);
-	reqs = stats_total_requests(&sum);
-	rps = now > s->s_status_ms && reqs >= s->s_status_reqs ?
-	    ((reqs - s->s_status_reqs) * 1000 + (now - s->s_status_ms) / 2) /
-	    (now - s->s_status_ms) : 0;
-	s->s_status_reqs = reqs;
-	s->s_status_ms = now;
-	if (s->s_stopping)
-		n = (size_t)snprintf(line, sizeof line, "stopping: ");
-	(void)stats_status(line + n, sizeof line - n, ss.ss_open,
-	    stats_get(&sum.st_sleeping), rps);
-	if (strcmp(line, s->s_status) == 0)
-		return;
-	(void)snprintf(s->s_status, sizeof s->s_status, "%s", line);
-	systemd_notify("STATUS=%s", line);
-}
-
-/* From a worker thread: tell the main loop. */
-void
-server_note(struct server *s, enum server_note type, unsigned int index)
-{
-	struct server_note_msg	m;
-	ssize_t			n;
-
-	memset(&m, 0, sizeof m);
-	m.sm_type = type;
-	m.sm_worker = index;
-	do
-		n = write(s->s_notes[1], &m, sizeof m);
-	while (n == -1 && errno == EINTR);
-	if (n != (ssize_t)sizeof m)
-		log_warn("worker %u: cannot notify the main thread", index);
+	return (notify_start(s, usec));
 }
 
 /*
@@ -410,7 +230,7 @@ static void
 server_notes_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct server		*s = arg;
-	struct server_note_msg	 m[16];
+	struct worker_note_msg	 m[16];
 	struct worker		*w;
 	ssize_t			 n;
 	size_t			 i;
@@ -418,7 +238,7 @@ server_notes_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	while ((n = read(fd, m, sizeof m)) > 0) {
 		for (i = 0; i < (size_t)n / sizeof m[0]; i++) {
-			if (m[i].sm_type != SERVER_NOTE_EXITED ||
+			if (m[i].sm_type != WORKER_NOTE_EXITED ||
 			    m[i].sm_worker >= s->s_nworkers)
 				continue;
 			w = &s->s_workers[m[i].sm_worker];
@@ -515,6 +335,116 @@ server_free(struct server *s)
 }
 
 /*
+ * Reload, step one: the new config (the file again, then the same -o
+ * overrides) and pages, or NULL with the errors logged and the failure
+ * reported.
+ */
+static struct config *
+server_reload_load(struct server *s, const struct config *ocf,
+    struct pages **nps)
+{
+	struct config	*ncf;
+	char		*errors, *cause, *line, *save, *first = NULL;
+
+	if ((ncf = config_load(ocf->cf_path, ocf->cf_overrides,
+	    &errors)) == NULL) {
+		log_error("reload failed, keeping running config");
+		for (line = errors != NULL ? strtok_r(errors, "\n", &save) :
+		    NULL; line != NULL; line = strtok_r(NULL, "\n", &save)) {
+			if (first == NULL)
+				first = line;
+			log_error("%s", line);
+		}
+		server_reload_failed(s, first != NULL ? first :
+		    errors != NULL ? "configuration errors" : "out of memory");
+		free(errors);
+		return (NULL);
+	}
+	if ((*nps = pages_load(ncf->cf_root, &cause)) == NULL) {
+		log_error("reload failed, keeping running config: %s",
+		    cause != NULL ? cause : "out of memory");
+		server_reload_failed(s, cause != NULL ? cause :
+		    "out of memory");
+		free(cause);
+		config_free(ncf);
+		return (NULL);
+	}
+	return (ncf);
+}
+
+/*
+ * Reload, step two: what cannot change without a restart keeps its
+ * running value in ncf, with a warning. Returns -1 when out of memory.
+ */
+static int
+server_reload_keep(struct server *s, const struct config *ocf,
+    struct config *ncf)
+{
+	unsigned int	n;
+
+	if (s->s_activated) {
+		if (!config_same_listen(ocf, ncf))
+			log_info("listen keys changed: ignored, serving on the "
+			    "sockets passed by systemd");
+	} else if (!config_same_listen(ocf, ncf)) {
+		log_warnx("listen addresses changed: restart hellod to apply");
+		/* Keep describing the sockets we really have. */
+		if (config_copy_listen(ncf, ocf) == -1)
+			return (-1);
+	}
+	if (!config_same_metrics(ocf, ncf)) {
+		log_warnx("metrics_listen changed: restart hellod to apply");
+		if (config_copy_metrics(ncf, ocf) == -1)
+			return (-1);
+	}
+	if (!config_same_user(ocf, ncf)) {
+		/* Root is gone (or was kept on purpose): no switching now. */
+		log_warnx("user changed (%s to %s): restart hellod to apply",
+		    ocf->cf_user != NULL ? ocf->cf_user : "not set",
+		    ncf->cf_user != NULL ? ncf->cf_user : "not set");
+		if (config_copy_user(ncf, ocf) == -1)
+			return (-1);
+	}
+	if ((n = server_nworkers(ncf)) != s->s_nworkers) {
+		log_warnx("workers changed (%u to %u): restart hellod to "
+		    "apply", s->s_nworkers, n);
+		ncf->cf_workers = s->s_nworkers;
+	}
+	return (0);
+}
+
+/*
+ * Reload, step three: the access log file ncf names, the running one if
+ * it is the same file. Returns -1 with the failure reported (*nal NULL
+ * without a file).
+ */
+static int
+server_reload_alog(struct server *s, const struct config *ncf,
+    struct accesslog **nal)
+{
+	char	*cause, where[PATH_MAX + 32];
+
+	*nal = NULL;
+	if (ncf->cf_access_log != ACCESS_LOG_FILE)
+		return (0);
+	if (s->s_alog != NULL &&
+	    strcmp(s->s_alog->al_path, ncf->cf_access_path) == 0) {
+		*nal = accesslog_ref(s->s_alog);
+		return (0);
+	}
+	if ((*nal = accesslog_open(ncf->cf_access_path, &cause)) != NULL)
+		return (0);
+	log_error("reload failed, keeping running config");
+	log_error("%s: access_log: %s: %s", config_where(ncf,
+	    ncf->cf_access_line, "access_log", ncf->cf_access_path, where,
+	    sizeof where), ncf->cf_access_path,
+	    cause != NULL ? cause : "out of memory");
+	server_reload_failed(s, cause != NULL ? cause : "out of memory");
+	free(cause);
+	return (-1);
+}
+
+/*
  * SIGHUP: load the config and pages anew; keep the running ones if
  * either fails. They are read with the privileges hellod serves with: after
  * a drop from root, as `user`. Addresses, the number of workers and `user`
@@ -529,86 +459,22 @@ void
 server_reload(struct server *s)
 {
 	struct config		*ncf, *ocf = server_cf(s);
-	struct pages		*nps;
+	struct pages		*nps = NULL;
 	struct accesslog	*nal = NULL;
 	struct snapshot		*nsn, *osn = s->s_snap;
-	char			*errors, *cause, *line, *save, *first;
 	char			 status[512];
-	unsigned int		 k, n;
+	unsigned int		 k;
 
 	systemd_notify_reloading();
 	log_info("reloading configuration from %s", ocf->cf_path);
-	if ((ncf = config_load(ocf->cf_path, &errors)) == NULL) {
-		log_error("reload failed, keeping running config");
-		first = NULL;
-		if (errors != NULL) {
-			for (line = strtok_r(errors, "\n", &save); line != NULL;
-			    line = strtok_r(NULL, "\n", &save)) {
-				if (first == NULL)
-					first = line;
-				log_error("%s", line);
-			}
-		}
-		server_reload_failed(s, first != NULL ? first :
-		    errors != NULL ? "configuration errors" : "out of memory");
-		free(errors);
+	if ((ncf = server_reload_load(s, ocf, &nps)) == NULL)
 		return;
-	}
-	if ((nps = pages_load(ncf->cf_root, &cause)) == NULL) {
-		log_error("reload failed, keeping running config: %s",
-		    cause != NULL ? cause : "out of memory");
-		server_reload_failed(s, cause != NULL ? cause :
-		    "out of memory");
-		free(cause);
+	if (server_reload_keep(s, ocf, ncf) == -1)
+		goto oom;
+	if (server_reload_alog(s, ncf, &nal) == -1) {
+		pages_free(nps);
 		config_free(ncf);
 		return;
-	}
-	if (s->s_activated) {
-		if (!config_same_listen(ocf, ncf))
-			log_info("listen keys changed: ignored, serving on the "
-			    "sockets passed by systemd");
-	} else if (!config_same_listen(ocf, ncf)) {
-		log_warnx("listen addresses changed: restart hellod to apply");
-		/* Keep describing the sockets we really have. */
-		if (config_copy_listen(ncf, ocf) == -1)
-			goto oom;
-	}
-	if (!config_same_metrics(ocf, ncf)) {
-		log_warnx("metrics_listen changed: restart hellod to apply");
-		if (config_copy_metrics(ncf, ocf) == -1)
-			goto oom;
-	}
-	if (!config_same_user(ocf, ncf)) {
-		/* Root is gone (or was kept on purpose): no switching now. */
-		log_warnx("user changed (%s to %s): restart hellod to apply",
-		    ocf->cf_user != NULL ? ocf->cf_user : "not set",
-		    ncf->cf_user != NULL ? ncf->cf_user : "not set");
-		if (config_copy_user(ncf, ocf) == -1)
-			goto oom;
-	}
-	if ((n = server_nworkers(ncf)) != s->s_nworkers) {
-		log_warnx("workers changed (%u to %u): restart hellod to "
-		    "apply", s->s_nworkers, n);
-		ncf->cf_workers = s->s_nworkers;
-	}
-	/* The same access log file is kept open; another one is opened. */
-	if (ncf->cf_access_log == ACCESS_LOG_FILE) {
-		if (s->s_alog != NULL &&
-		    strcmp(s->s_alog->al_path, ncf->cf_access_path) == 0)
-			nal = accesslog_ref(s->s_alog);
-		else if ((nal = accesslog_open(ncf->cf_access_path,
-		    &cause)) == NULL) {
-			log_error("reload failed, keeping running config");
-			log_error("%s:%u: access_log: %s: %s", ncf->cf_path,
-			    ncf->cf_access_line, ncf->cf_access_path,
-			    cause != NULL ? cause : "out of memory");
-			server_reload_failed(s, cause != NULL ? cause :
-			    "out of memory");
-			free(cause);
-			pages_free(nps);
-			config_free(ncf);
-			return;
-		}
 	}
 	if ((nsn = snapshot_new(ncf, nps)) == NULL)
 		goto oom;
@@ -623,7 +489,7 @@ server_reload(struct server *s)
 	log_info("reloaded configuration from %s", ncf->cf_path);
 	s->s_reloads++;
 	s->s_status[0] = '\0';		/* live figures again next second */
-	server_status(s, status, sizeof status);
+	notify_status_line(s, status, sizeof status);
 	systemd_notify("READY=1\nSTATUS=reloaded: %s", status);
 	return;
 
@@ -664,7 +530,7 @@ server_stop(struct server *s)
 		    "%llu ms", n,
 		    (unsigned long long)server_cf(s)->cf_shutdown_timeout);
 	}
-	worker_ms_tv(server_cf(s)->cf_shutdown_timeout, &tv);
+	clock_tv(server_cf(s)->cf_shutdown_timeout, &tv);
 	evtimer_add(s->s_stop_timer, &tv);
 	if (s->s_nrunning == 0)
 		event_base_loopexit(s->s_base, NULL);

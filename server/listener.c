@@ -1,6 +1,6 @@
 /*
  * Listening sockets: one evconnlistener per socket and worker, all
- * feeding conn_new(). With more than one worker each binds its own
+ * feeding serve_new(). With more than one worker each binds its own
  * socket with SO_REUSEPORT and the kernel spreads new connections over
  * them; a socket systemd passed may be dup()ed for several workers
  * instead (one queue, each of their loops polls it). Which sockets come
@@ -29,27 +29,6 @@ static void	listener_error_cb(struct evconnlistener *, void *);
 static void	listener_emfile_warn(struct listener *, int);
 static int	listener_start(struct listener *, evutil_socket_t);
 static int	listener_probe(const struct listen_addr *);
-
-/* Format an address as 127.0.0.1:7878 or [::1]:7878. */
-void
-listener_format(const struct sockaddr *sa, socklen_t len, char *buf,
-    size_t size)
-{
-	char				 host[INET6_ADDRSTRLEN];
-	const struct sockaddr_in	*sin;
-	const struct sockaddr_in6	*sin6;
-
-	if (sa->sa_family == AF_INET && len >= sizeof *sin) {
-		sin = (const struct sockaddr_in *)(const void *)sa;
-		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
-		snprintf(buf, size, "%s:%u", host, ntohs(sin->sin_port));
-	} else if (sa->sa_family == AF_INET6 && len >= sizeof *sin6) {
-		sin6 = (const struct sockaddr_in6 *)(const void *)sa;
-		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof host);
-		snprintf(buf, size, "[%s]:%u", host, ntohs(sin6->sin6_port));
-	} else
-		snprintf(buf, size, "?");
-}
 
 /*
  * Accept on fd, a bound and listening socket, into l (backlog 0 tells
@@ -114,7 +93,7 @@ listener_open(struct worker *w, const struct listen_addr *la,
 	l->l_sslen = sizeof l->l_ss;
 	if (getsockname(fd, (struct sockaddr *)&l->l_ss, &l->l_sslen) == -1)
 		goto fail;
-	listener_format((struct sockaddr *)&l->l_ss, l->l_sslen, l->l_name,
+	addr_format((struct sockaddr *)&l->l_ss, l->l_sslen, l->l_name,
 	    sizeof l->l_name);
 	if (listener_start(l, fd) == -1) {
 		if (asprintf(cause, "listen %s: cannot create listener",
@@ -204,7 +183,7 @@ listener_adopt(struct worker *w, int fd, int dup, int flags,
 		return (-1);
 	}
 	fd = lfd;
-	listener_format((struct sockaddr *)&l->l_ss, l->l_sslen, l->l_name,
+	addr_format((struct sockaddr *)&l->l_ss, l->l_sslen, l->l_name,
 	    sizeof l->l_name);
 	if (listener_start(l, fd) == -1) {
 		if (asprintf(cause, "socket-activated fd %d: cannot create "
@@ -296,7 +275,7 @@ listener_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	    memory_order_relaxed) &&
 	    atomic_exchange(&l->l_w->w_srv->s_emfile_warned, 0))
 		log_info("accepting again");
-	if (conn_new(l->l_w, fd, sa, (socklen_t)len) == -1)
+	if (serve_new(l->l_w, fd, sa, (socklen_t)len) == -1)
 		evutil_closesocket(fd);
 }
 
@@ -325,7 +304,7 @@ listener_error_cb(struct evconnlistener *lev, void *arg)
 
 	(void)lev;
 	if (listener_out_of_resources(err)) {
-		worker_accept_pause(l->l_w);
+		l->l_w->w_accept_failed(l->l_w);
 		listener_emfile_warn(l, err);
 		return;
 	}
@@ -344,7 +323,7 @@ static void
 listener_emfile_warn(struct listener *l, int err)
 {
 	struct server	*s = l->l_w->w_srv;
-	uint64_t	 now = worker_now_ms(), last;
+	uint64_t	 now = clock_now_ms(), last;
 	unsigned int	 n;
 
 	if (atomic_load(&s->s_emfile_warned))

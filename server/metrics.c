@@ -112,7 +112,7 @@ metrics_open(struct server *s, const struct listen_addr *la, int fd,
 	evconnlistener_set_error_cb(m->m_lev, metrics_error_cb);
 	if (getsockname(evconnlistener_get_fd(m->m_lev),
 	    (struct sockaddr *)&ss, &len) == 0)
-		listener_format((struct sockaddr *)&ss, len, m->m_name,
+		addr_format((struct sockaddr *)&ss, len, m->m_name,
 		    sizeof m->m_name);
 	else
 		(void)snprintf(m->m_name, sizeof m->m_name, "%s", la->la_text);
@@ -164,7 +164,7 @@ metrics_error_cb(struct evconnlistener *lev, void *arg)
 		log_warnx("metrics: accept on %s: %s", m->m_name,
 		    strerror(err));
 	evconnlistener_disable(lev);
-	worker_ms_tv(HELLOD_ACCEPT_RETRY_MS, &tv);
+	clock_tv(HELLOD_ACCEPT_RETRY_MS, &tv);
 	evtimer_add(m->m_retry, &tv);
 }
 
@@ -208,7 +208,7 @@ metrics_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	}
 	mc->mc_m = m;
 	http_request_init(&mc->mc_req, (size_t)cf->cf_max_header_size);
-	worker_ms_tv(cf->cf_write_timeout, &wtv);
+	clock_tv(cf->cf_write_timeout, &wtv);
 	bufferevent_set_timeouts(mc->mc_bev, NULL, &wtv);
 	evtimer_assign(&mc->mc_deadline, m->m_srv->s_base, metrics_deadline_cb,
 	    mc);
@@ -240,7 +240,7 @@ metrics_arm(struct metrics_conn *mc)
 {
 	struct timeval	tv;
 
-	worker_ms_tv(mc->mc_m->m_srv->s_snap->sn_cf->cf_header_timeout, &tv);
+	clock_tv(mc->mc_m->m_srv->s_snap->sn_cf->cf_header_timeout, &tv);
 	evtimer_add(&mc->mc_deadline, &tv);
 }
 
@@ -266,7 +266,9 @@ metrics_body(struct server *s, struct evbuffer *body)
 	struct stats_server	ss;
 	struct stats_process	sp;
 
-	server_stats(s, &sum, &ss);
+	stats_server(s, &sum, &ss);
+	ss.ss_journal_dropped = systemd_journal_dropped();
+	ss.ss_access_log_dropped = accesslog_dropped();
 	(void)stats_process(&sp);
 	stats_write(body, &sum, &ss, &sp);
 }

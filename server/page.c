@@ -211,7 +211,8 @@ static int
 page_builtin_body(char **body, int status)
 {
 	return (asprintf(body, "<!DOCTYPE html>\n<html lang=\"en\">\n"
-	    "<head><meta charset=\"utf-8\"><title>%d %s</title></head>\n"
+	    "<head><meta charset=\"utf-8\"><link rel=\"icon\" href=\"data:,\">"
+	    "<title>%d %s</title></head>\n"
 	    "<body><h1>%d %s</h1><p>hellod</p></body>\n</html>\n",
 	    status, http_reason(status), status, http_reason(status)));
 }

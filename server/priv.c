@@ -241,6 +241,7 @@ priv_drop(const struct config *cf, char **cause)
 	gid_t	*groups = NULL;
 	int	 ngroups = 0;
 	uid_t	 euid = geteuid();
+	char	 where[PATH_MAX + 32];
 
 	*cause = NULL;
 	switch (priv_plan(cf, euid)) {
@@ -248,15 +249,16 @@ priv_drop(const struct config *cf, char **cause)
 		return (priv_check(cf, cause));
 	case PRIV_KEEP:
 		if (cf->cf_user != NULL && cf->cf_uid != euid)
-			log_info("%s:%u: user %s not applied: hellod was not "
+			log_info("%s: user %s not applied: hellod was not "
 			    "started as root and serves as uid %lu",
-			    cf->cf_path, cf->cf_user_line, cf->cf_user,
+			    config_where(cf, cf->cf_user_line, "user",
+			    cf->cf_user, where, sizeof where), cf->cf_user,
 			    (unsigned long)euid);
 		return (0);
 	case PRIV_ROOT:
-		log_warnx("%s:%u: user %s has uid 0: serving as root, with "
-		    "every privilege", cf->cf_path, cf->cf_user_line,
-		    cf->cf_user);
+		log_warnx("%s: user %s has uid 0: serving as root, with "
+		    "every privilege", config_where(cf, cf->cf_user_line,
+		    "user", cf->cf_user, where, sizeof where), cf->cf_user);
 		return (0);
 	case PRIV_DROP:
 		break;

@@ -72,7 +72,7 @@ sockets_name(enum sockets_kind kind, const struct sockaddr *sa,
 {
 	char	addr[64], *p;
 
-	listener_format(sa, len, addr, sizeof addr);
+	addr_format(sa, len, addr, sizeof addr);
 	for (p = addr; *p != '\0'; p++) {
 		if (*p == ':')
 			*p = '_';

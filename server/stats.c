@@ -121,6 +121,29 @@ stats_total_requests(const struct stats *st)
 }
 
 /*
+ * The figures of the whole server: every worker's counters summed into
+ * sum, and the server's own into ss (the journal's and the access log's
+ * drop counts are theirs to tell: left 0). Main thread only.
+ */
+void
+stats_server(const struct server *s, struct stats *sum,
+    struct stats_server *ss)
+{
+	unsigned int	k;
+
+	stats_init(sum);
+	for (k = 0; k < s->s_nworkers; k++)
+		stats_sum(sum, &s->s_workers[k].w_stats);
+	memset(ss, 0, sizeof *ss);
+	ss->ss_workers = s->s_nworkers;
+	ss->ss_open = atomic_load(&s->s_nconns);
+	ss->ss_paused = atomic_load(&s->s_limited);
+	ss->ss_limit_pauses = atomic_load(&s->s_limit_pauses);
+	ss->ss_reloads = s->s_reloads;
+	ss->ss_reload_failures = s->s_reload_failures;
+}
+
+/*
  * Field n (1 = pid) of /proc/self/stat, whose text after the command name's
  * ')' is rest (field 3 on), as a number; 0 if it is not there.
  */

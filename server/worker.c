@@ -46,35 +46,32 @@ static void	 worker_sync(struct worker *);
 static void	 worker_limit(struct worker *);
 static void	 worker_unlimit(struct worker *);
 static void	 worker_stop(struct worker *);
-static void	 worker_stall_cb(evutil_socket_t, short, void *);
-static void	 worker_stall_arm(struct worker *);
-#ifdef HELLOD_TEST_HOOKS
-static void	 worker_test_stall(struct worker *);
-#endif
+static void	 worker_note(struct worker *, enum worker_note);
+static void	 worker_conn_opened(struct worker *);
+static void	 worker_conn_closed(struct worker *);
+static void	 worker_accept_pause(struct worker *);
+static void	 worker_accept_update(struct worker *);
 
-/* Monotonic microseconds, for the stall check. */
-uint64_t
-worker_now_us(void)
+/*
+ * A new event loop. Each has one thread (the main thread, or one worker)
+ * and never shares an event with another, so it needs no locks.
+ */
+struct event_base *
+worker_base_new(void)
 {
-	struct timespec	ts;
+	struct event_config	*ecf;
+	struct event_base	*base;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
-}
-
-/* Monotonic milliseconds, for heartbeats. */
-uint64_t
-worker_now_ms(void)
-{
-	return (worker_now_us() / 1000);
-}
-
-/* Milliseconds to a timeval. */
-void
-worker_ms_tv(uint64_t ms, struct timeval *tv)
-{
-	tv->tv_sec = (time_t)(ms / 1000);
-	tv->tv_usec = (suseconds_t)((ms % 1000) * 1000);
+	if ((ecf = event_config_new()) == NULL)
+		return (NULL);
+	event_config_set_flag(ecf, EVENT_BASE_FLAG_NOLOCK);
+	/* Timers on CLOCK_MONOTONIC, not libevent's default
+	 * CLOCK_MONOTONIC_COARSE: that lags the real clock by a tick or
+	 * more, and /sleep must never answer before its delay. */
+	event_config_set_flag(ecf, EVENT_BASE_FLAG_PRECISE_TIMER);
+	base = event_base_new_with_config(ecf);
+	event_config_free(ecf);
+	return (base);
 }
 
 /*
@@ -86,7 +83,7 @@ worker_common(struct worker *w, uint64_t ms, struct timeval *raw)
 {
 	const struct timeval	*tv;
 
-	worker_ms_tv(ms, raw);
+	clock_tv(ms, raw);
 	if ((tv = event_base_init_common_timeout(w->w_base, raw)) == NULL)
 		return (raw);	/* out of common timeouts: still correct */
 	return (tv);
@@ -116,6 +113,10 @@ worker_init(struct worker *w, struct server *srv, unsigned int index,
 
 	memset(w, 0, sizeof *w);
 	w->w_srv = srv;
+	w->w_notes = srv->s_notes[1];
+	w->w_conn_opened = worker_conn_opened;
+	w->w_conn_closed = worker_conn_closed;
+	w->w_accept_failed = worker_accept_pause;
 	w->w_index = index;
 	w->w_pipe[0] = w->w_pipe[1] = -1;
 	w->w_snap = snapshot_ref(sn);
@@ -124,9 +125,9 @@ worker_init(struct worker *w, struct server *srv, unsigned int index,
 	TAILQ_INIT(&w->w_conns);
 	TAILQ_INIT(&w->w_idle);
 	atomic_init(&w->w_wake, 0);
-	atomic_init(&w->w_heartbeat, worker_now_ms());
+	atomic_init(&w->w_heartbeat, clock_now_ms());
 
-	if ((w->w_base = server_base_new()) == NULL)
+	if ((w->w_base = worker_base_new()) == NULL)
 		return (-1);
 
 	/* Writers block (messages are few, SYNC is never queued twice);
@@ -138,7 +139,7 @@ worker_init(struct worker *w, struct server *srv, unsigned int index,
 	w->w_pipe_ev = event_new(w->w_base, w->w_pipe[0], EV_READ | EV_PERSIST,
 	    worker_pipe_cb, w);
 	w->w_accept_retry = evtimer_new(w->w_base, worker_retry_cb, w);
-	w->w_stall_ev = evtimer_new(w->w_base, worker_stall_cb, w);
+	w->w_stall_ev = stall_new(w);
 	if (w->w_pipe_ev == NULL || w->w_accept_retry == NULL ||
 	    w->w_stall_ev == NULL ||
 	    accesslog_buf_init(&w->w_alog, w->w_base) == -1 ||
@@ -163,14 +164,14 @@ worker_start(struct worker *w, uint64_t heartbeat_ms)
 	if (heartbeat_ms > 0) {
 		w->w_heartbeat_ev = event_new(w->w_base, -1, EV_PERSIST,
 		    worker_heartbeat_cb, w);
-		worker_ms_tv(heartbeat_ms, &tv);
+		clock_tv(heartbeat_ms, &tv);
 		if (w->w_heartbeat_ev == NULL ||
 		    event_add(w->w_heartbeat_ev, &tv) == -1)
 			return (-1);
 	}
-	atomic_store(&w->w_heartbeat, worker_now_ms());
+	atomic_store(&w->w_heartbeat, clock_now_ms());
 	w->w_accepting = 1;
-	worker_stall_arm(w);
+	stall_arm(w);
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	r = pthread_create(&w->w_thread, NULL, worker_main, w);
@@ -191,7 +192,7 @@ worker_main(void *arg)
 
 	if (event_base_dispatch(w->w_base) == -1)
 		log_error("worker %u: event loop failed", w->w_index);
-	server_note(w->w_srv, SERVER_NOTE_EXITED, w->w_index);
+	worker_note(w, WORKER_NOTE_EXITED);
 	return (NULL);
 }
 
@@ -297,7 +298,7 @@ worker_pipe_cb(evutil_socket_t fd, short what, void *arg)
 				w->w_pages = w->w_snap->sn_pages;
 				accesslog_buf_switch(&w->w_alog, m[i].wm_log);
 				worker_set_timeouts(w);
-				worker_stall_arm(w);
+				stall_arm(w);
 				snapshot_unref(old);
 				log_debug("worker %u: new configuration",
 				    w->w_index);
@@ -323,95 +324,12 @@ worker_pipe_cb(evutil_socket_t fd, short what, void *arg)
 				break;
 #ifdef HELLOD_TEST_HOOKS
 			case WORKER_MSG_STALL:
-				worker_test_stall(w);
+				stall_inject(w);
 				break;
 #endif
 			}
 		}
 	}
-}
-
-#ifdef HELLOD_TEST_HOOKS
-/*
- * Test builds only: hold the loop up, as a slow callback would, for
- * $HELLOD_TEST_STALL_MS (default HELLOD_TEST_STALL_MS) milliseconds.
- */
-static void
-worker_test_stall(struct worker *w)
-{
-	struct timespec	 ts;
-	const char	*env = getenv("HELLOD_TEST_STALL_MS");
-	long		 ms = env != NULL ? atol(env) : HELLOD_TEST_STALL_MS;
-
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000L;
-	worker_doing(w, "an injected stall (test build)", 0);
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-#endif
-
-/*
- * Arm the stall check: a timer every stall_warn / 2 (10 ms to 1 s), off
- * when stall_warn is 0. Half the threshold, so that a stall longer than
- * 1.5 * stall_warn always delays a run by more than stall_warn.
- */
-static void
-worker_stall_arm(struct worker *w)
-{
-	struct timeval	tv;
-	uint64_t	period = w->w_cf->cf_stall_warn / 2;
-
-	if (w->w_cf->cf_stall_warn == 0) {
-		evtimer_del(w->w_stall_ev);
-		return;
-	}
-	if (period < 10)
-		period = 10;
-	if (period > 1000)
-		period = 1000;
-	w->w_stall_due = worker_now_us() + period * 1000;
-	worker_ms_tv(period, &tv);
-	evtimer_add(w->w_stall_ev, &tv);
-}
-
-/*
- * The stall check ran: how late? Above stall_warn, the loop was held up
- * by a callback that took too long (or the whole process was: stopped,
- * starved of CPU, swapping); count it and warn with what ran last.
- */
-static void
-worker_stall_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct worker	*w = arg;
-	uint64_t	 now = worker_now_us(), late, warn;
-	char		 doing[128];
-
-	(void)fd;
-	(void)what;
-	warn = w->w_cf->cf_stall_warn * 1000;
-	late = now > w->w_stall_due ? now - w->w_stall_due : 0;
-	if (warn > 0 && late > warn) {
-		stats_add(&w->w_stats.st_stalls, 1);
-		stats_max(&w->w_stats.st_stall_max_us, late);
-		if (w->w_doing == NULL)
-			(void)snprintf(doing, sizeof doing, " with no callback "
-			    "running: the process was held up (stopped, short "
-			    "of CPU or memory)");
-		else if (w->w_doing_id != 0)
-			(void)snprintf(doing, sizeof doing, "; last callback: "
-			    "%s, conn %llu", w->w_doing,
-			    (unsigned long long)w->w_doing_id);
-		else
-			(void)snprintf(doing, sizeof doing, "; last callback: "
-			    "%s", w->w_doing);
-		log_warnx("worker %u: event loop stalled for %llu ms "
-		    "(stall_warn %llu ms)%s", w->w_index,
-		    (unsigned long long)(late / 1000),
-		    (unsigned long long)(warn / 1000), doing);
-	}
-	w->w_doing = NULL;
-	worker_stall_arm(w);
 }
 
 /* The loop runs: tell the watchdog. */
@@ -422,27 +340,33 @@ worker_heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	atomic_store_explicit(&w->w_heartbeat, worker_now_ms(),
+	atomic_store_explicit(&w->w_heartbeat, clock_now_ms(),
 	    memory_order_relaxed);
 }
 
-/* The cached Date value, reformatted at most once a second. */
-const char *
-worker_date(struct worker *w)
+/*
+ * Tell the main loop that this worker's loop has ended, through the
+ * notes pipe it was handed at init (w_notes).
+ */
+static void
+worker_note(struct worker *w, enum worker_note type)
 {
-	struct timeval	tv;
+	struct worker_note_msg	m;
+	ssize_t			n;
 
-	if (event_base_gettimeofday_cached(w->w_base, &tv) == -1)
-		gettimeofday(&tv, NULL);
-	if (tv.tv_sec != w->w_date_time || w->w_date[0] == '\0') {
-		date_format(tv.tv_sec, w->w_date, sizeof w->w_date);
-		w->w_date_time = tv.tv_sec;
-	}
-	return (w->w_date);
+	memset(&m, 0, sizeof m);
+	m.sm_type = type;
+	m.sm_worker = w->w_index;
+	do
+		n = write(w->w_notes, &m, sizeof m);
+	while (n == -1 && errno == EINTR);
+	if (n != (ssize_t)sizeof m)
+		log_warn("worker %u: cannot notify the main thread",
+		    w->w_index);
 }
 
 /* Enable or disable accepting to match the worker's state. */
-void
+static void
 worker_accept_update(struct worker *w)
 {
 	int	want;
@@ -453,7 +377,7 @@ worker_accept_update(struct worker *w)
 }
 
 /* Out of descriptors: stop accepting, and try again shortly. */
-void
+static void
 worker_accept_pause(struct worker *w)
 {
 	struct timeval	tv;
@@ -463,7 +387,7 @@ worker_accept_pause(struct worker *w)
 	w->w_emfile_episode = 1;
 	w->w_emfile = 1;
 	worker_accept_update(w);
-	worker_ms_tv(HELLOD_ACCEPT_RETRY_MS, &tv);
+	clock_tv(HELLOD_ACCEPT_RETRY_MS, &tv);
 	evtimer_add(w->w_accept_retry, &tv);
 }
 
@@ -553,7 +477,7 @@ worker_unlimit(struct worker *w)
  * not dropped (a client already connected is better served late than
  * reset).
  */
-void
+static void
 worker_conn_opened(struct worker *w)
 {
 	struct server	*s = w->w_srv;
@@ -567,7 +491,7 @@ worker_conn_opened(struct worker *w)
 	 * as closed: it goes within HELLOD_CLOSE_GRACE_MS or so. */
 	while (n - closing >= max &&
 	    (idle = TAILQ_FIRST(&w->w_idle)) != NULL) {
-		if (conn_reclaim(idle) == 0)
+		if (serve_reclaim(idle) == 0)
 			closing++;
 		n = atomic_load(&s->s_nconns);
 	}
@@ -581,7 +505,7 @@ worker_conn_opened(struct worker *w)
  * every paused worker; end the loop when the last connection of a
  * graceful shutdown is gone.
  */
-void
+static void
 worker_conn_closed(struct worker *w)
 {
 	struct server	*s = w->w_srv;
@@ -604,7 +528,7 @@ worker_conn_closed(struct worker *w)
  * Graceful shutdown of this worker: accept what is queued, stop
  * accepting, let every connection finish what it has asked for, or asks
  * for within HELLOD_CLOSE_GRACE_MS (with Connection: close; see
- * conn_shutdown()); the loop ends with the last one. The main thread's
+ * serve_shutdown()); the loop ends with the last one. The main thread's
  * shutdown_timeout sends WORKER_MSG_EXIT if that takes too long.
  */
 static void
@@ -628,7 +552,7 @@ worker_stop(struct worker *w)
 	w->w_accepting = 0;
 	for (c = TAILQ_FIRST(&w->w_conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, c_entry);
-		conn_shutdown(c);
+		serve_shutdown(c);
 	}
 	if (w->w_nconns == 0)
 		event_base_loopexit(w->w_base, NULL);

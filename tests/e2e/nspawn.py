@@ -25,16 +25,57 @@ BOOT_TIMEOUT = 60
 PATH = '/usr/sbin:/usr/bin:/sbin:/bin'
 
 
+# Capabilities systemd-nspawn needs in our effective set (bit numbers from
+# linux/capability.h). Without CAP_NET_ADMIN the container boots, but with
+# no loopback in its network namespace, so every case after the boot
+# failed; without CAP_SYS_ADMIN it cannot make its namespaces and mounts.
+# A container's default set lacks them: Docker's both, systemd-nspawn's
+# (without --private-network) CAP_NET_ADMIN.
+CAPS_NEEDED = (
+    (12, 'CAP_NET_ADMIN', 'the loopback of --private-network'),
+    (21, 'CAP_SYS_ADMIN', 'its namespaces and mounts'),
+)
+
+
+def effective_caps():
+    """Our effective capability set (CapEff of /proc/self/status), as a mask."""
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith('CapEff:'):
+                return int(line.split()[1], 16)
+    return 0
+
+
 def skip_reason():
-    """Why a real-systemd test cannot run here, or None."""
+    """Why a real-systemd test cannot run here, or None: everything missing,
+    on one line."""
     if os.geteuid() != 0:
         return 'needs root (systemd-nspawn boots a container)'
+    why = []
     missing = [p for p in ('systemd-nspawn', 'nsenter', 'curl', 'systemd-id128')
                if shutil.which(p) is None]
     if missing:
-        return ('missing %s (Debian packages systemd-container, util-linux, curl)'
-                % ', '.join(missing))
-    return None
+        why.append('missing %s (Debian packages systemd-container, util-linux, curl)'
+                   % ', '.join(missing))
+    eff = effective_caps()
+    caps = [(name, what) for bit, name, what in CAPS_NEEDED if not eff & (1 << bit)]
+    if caps:
+        why.append('no %s in the effective capability set (systemd-nspawn needs %s; '
+                   'run as root outside a container, or in one given %s)'
+                   % (' or '.join(n for n, _ in caps),
+                      ', '.join('%s for %s' % c for c in caps),
+                      ' and '.join(n for n, _ in caps)))
+    return '; '.join(why) or None
+
+
+def skip(name, why):
+    """Exit 77 saying why, on one line, or 1 under CI=true, where a skip is
+    a failure."""
+    if os.environ.get('CI') == 'true':
+        print('not ok - %s: cannot run under CI=true: %s' % (name, why), flush=True)
+        sys.exit(1)
+    print('# SKIP %s: %s' % (name, why), flush=True)
+    sys.exit(ht.EX_SKIP)
 
 
 class Container:
@@ -169,12 +210,12 @@ def cgroup_dirs():
 
 
 def main(runner, name, box):
-    """Run runner's cases, or skip (77) saying why; box() returns the live
-    Container, if any, which is shut down on any exit."""
+    """Run runner's cases, or skip (77; a failure under CI=true) saying why;
+    box() returns the live Container, if any, which is shut down on any
+    exit."""
     why = skip_reason()
     if why:
-        print('# SKIP %s: %s' % (name, why))
-        sys.exit(ht.EX_SKIP)
+        skip(name, why)
 
     def stop():
         if box() is not None:

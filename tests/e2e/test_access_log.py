@@ -134,6 +134,22 @@ def unopenable_file_is_a_config_error():
           % p.stderr[-400:])
 
 
+
+@run.case
+def unopenable_file_from_o_names_the_option():
+    # Set with -o, the file has no line in the config: the message names
+    # the option instead of FILE:0.
+    tmp = ht.make_tempdir()
+    bad = os.path.join(tmp, 'no', 'such', 'dir', 'access.log')
+    s = ht.Server()
+    s.port = ht.free_port()
+    s.write_config()
+    p = ht.run_hellod(['-c', s.conf, '-o', 'access_log=' + bad])
+    check_eq(p.returncode, 78, 'exit status; stderr: %r' % p.stderr[-400:])
+    want = '-o access_log=%s: access_log: %s: No such file or directory' % (bad, bad)
+    check(want in p.stderr.splitlines(), 'no line %r in stderr: %r' % (want, p.stderr[-400:]))
+    check(':0:' not in p.stderr, 'a line number 0 in stderr: %r' % p.stderr[-400:])
+
 def reload_with(s, access_log):
     """Rewrite s's config with access_log and SIGHUP it; returns where its
     stderr stood before the signal."""

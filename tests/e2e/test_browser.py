@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """A real browser (headless Chromium) renders / and /nope; screenshots are saved
 under $HELLOD_BUILDDIR/tests/e2e/screenshots/.  A reload of / is revalidated
-and served as 304 (Chromium driven over the DevTools protocol on a pipe).
-Skips (77) without Chromium."""
+and served as 304, and loading /, /nope or a built-in error page makes no
+/favicon.ico request (the pages declare an inline icon) (Chromium driven
+over the DevTools protocol on a pipe).  Skips (77) without Chromium."""
 
 import fcntl
 import html
@@ -314,6 +315,79 @@ def reload_is_304():
         check(title == 'Hello!', 'title after the 304 reload is %r' % title)
 
 
+FAVICON = re.compile(r'\[access\] 127\.0\.0\.1:\d+ "GET /favicon\.ico HTTP/1\.1" (\d{3}) ')
+ICON_LINK = re.compile(rb'<link rel="icon" href="data:,">\n')
+
+
+def load_in_browser(dt, sid, url):
+    """Navigate the page to url and wait for its load event."""
+    n = len(dt.events)
+    dt.call('Page.navigate', {'url': url}, session=sid)
+    dt.wait_event('Page.loadEventFired', n)
+
+
+@run.case
+def no_favicon_request():
+    # A page without an icon of its own makes the browser ask for
+    # /favicon.ico, which hellod answers (and logs) as a 404. hellod's pages
+    # declare an empty inline icon instead, so loading them asks nothing
+    # more. First, as a control, a copy of the pages without that line:
+    # Chromium must ask for /favicon.ico there (or this test could not see
+    # the request at all); how long it took after the load event sets how
+    # long the real pages are watched.
+    if CHROMIUM is None:
+        raise ht.Skip('chromium not found (/usr/bin/chromium, or chromium on PATH)')
+    for name in ('hello.html', '404.html'):
+        check(len(ICON_LINK.findall(ht.read_static(name))) == 1,
+              'static/%s does not declare <link rel="icon" href="data:,"> once' % name)
+    bare = ht.Server(copy_root=True)
+    for name in ('hello.html', '404.html'):
+        path = os.path.join(bare.root, name)
+        with open(path, 'rb') as f:
+            page = f.read()
+        with open(path, 'wb') as f:
+            f.write(ICON_LINK.sub(b'', page))
+    s = server()
+    with bare, DevTools() as dt:
+        sid = dt.page_session()
+        dt.call('Page.enable', session=sid)
+
+        load_in_browser(dt, sid, bare.url('/'))
+        t0 = time.monotonic()
+        check(bare.wait_stderr(FAVICON, ht.slow(10)),
+              'control: Chromium did not ask for /favicon.ico of a page without an icon '
+              'within %.0fs: %s' % (ht.slow(10), bare.stderr_tail()))
+        asked = time.monotonic() - t0
+        ht.note('control: without the icon line, Chromium asked for /favicon.ico %.2fs '
+                'after the load event (hellod answered %s)'
+                % (asked, FAVICON.findall(bare.stderr_text())[0]))
+        # Watch the real pages 3 times as long, and at least 2 s.
+        window = max(2.0, 3 * asked)
+
+        # The two pages of static/, then one of hellod's built-in pages: a
+        # form posted to / gets the 405 page.
+        post = ("var f = document.createElement('form'); f.method = 'post'; "
+                "f.action = '/'; document.body.appendChild(f); f.submit();")
+        for what, title in (('/', 'Hello!'), ('/nope', '404 Not Found'),
+                            ('POST /', '405 Method Not Allowed')):
+            mark = len(s.stderr_text())
+            if what == 'POST /':
+                n = len(dt.events)
+                dt.call('Runtime.evaluate', {'expression': post}, session=sid)
+                dt.wait_event('Page.loadEventFired', n)
+            else:
+                load_in_browser(dt, sid, s.url(what))
+            got = dt.call('Runtime.evaluate', {'expression': 'document.title'},
+                          session=sid)['result'].get('value')
+            check(got == title, 'title of %s is %r, want %r' % (what, got, title))
+            time.sleep(window)
+            asks = FAVICON.findall(s.stderr_text()[mark:])
+            check(not asks, 'loading %s made Chromium ask for /favicon.ico (hellod answered %s)'
+                  % (what, ', '.join(asks)))
+        ht.note('loading /, /nope and a POST / (405): no /favicon.ico request in %.1fs '
+                'after each load' % window)
+
+
 @run.case
 def browser_requests_logged():
     s = server()
@@ -322,6 +396,9 @@ def browser_requests_logged():
           'no access line for the browser GET /: %s' % s.stderr_tail())
     check(re.search(r'\[access\] 127\.0\.0\.1:\d+ "GET /nope HTTP/1\.1" 404 \d+ ', err),
           'no access line for the browser GET /nope: %s' % s.stderr_tail())
+    # Nor did any of the browsers above (--dump-dom, --screenshot, DevTools).
+    asks = FAVICON.findall(err)
+    check(not asks, 'the browser visits asked for /favicon.ico %d times' % len(asks))
     check(s.alive(), 'server died')
 
 

@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""Command line and configuration file: -t, -h, -V, errors as PATH:LINE: message,
-exit codes 0 / 64 / 71 / 78."""
+"""Command line and configuration file: -t, -h, -V, -o KEY=VALUE, errors as
+PATH:LINE: message (the pages under root checked in the same pass), exit codes
+0 / 64 / 71 / 78."""
 
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -316,6 +319,147 @@ def port_zero_logs_actual_port():
         s.stop()
         f.close()
     check_eq(proc.returncode, 0, 'exit status after SIGTERM')
+
+
+def user_overrides():
+    """-o user=root when the tests run as root (see ht.user_lines())."""
+    return ['-o', 'user=root'] if os.geteuid() == 0 else []
+
+
+def start_shipped(overrides):
+    """Start hellod from the source tree as a user would, `hellod -c
+    conf/hellod.conf -o ...`, with stderr in a file; returns (proc, stderr
+    path). The caller stops it."""
+    err = os.path.join(TMP, 'shipped%03d.log' % len(os.listdir(TMP)))
+    f = open(err, 'wb')
+    proc = subprocess.Popen(ht.hellod_cmd(['-c', 'conf/hellod.conf'] + overrides
+                                          + user_overrides()),
+                            cwd=ht.SRCDIR, stdin=subprocess.DEVNULL, stdout=f, stderr=f)
+    f.close()
+    return proc, err
+
+
+def read_text(path):
+    with open(path, errors='replace') as f:
+        return f.read()
+
+
+def wait_log(proc, path, needle, timeout, start=0):
+    """Wait until needle is in the log after offset start; False if hellod
+    exited or the time ran out."""
+    return ht.wait_for(lambda: needle in read_text(path)[start:] or proc.poll() is not None,
+                       ht.slow(timeout)) and needle in read_text(path)[start:]
+
+
+def stop(proc):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(ht.slow(10))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+@run.case
+def override_listen_with_shipped_config():
+    """`hellod -c conf/hellod.conf -o listen=127.0.0.1:PORT` serves the hello
+    page on PORT: the file's relative root stays relative to conf/."""
+    port = ht.free_port()
+    proc, err = start_shipped(['-o', 'listen=127.0.0.1:%d' % port])
+    try:
+        check(wait_log(proc, err, 'listening on 127.0.0.1:%d' % port, 10),
+              'no "listening on 127.0.0.1:%d" (exit %s): %s'
+              % (port, proc.poll(), read_text(err)[-600:]))
+        check('7878' not in read_text(err), 'still listening on the file\'s port: %s'
+              % read_text(err)[-600:])
+        ht.check_page(ht.http(port, 'GET', '/'), 200, ht.hello_bytes())
+    finally:
+        stop(proc)
+
+
+@run.case
+def override_survives_reload():
+    """SIGHUP re-reads the file and applies the -o again: same port, no
+    "listen addresses changed" warning, and -o sleep still wins over the
+    file's new value."""
+    path = conf(base_lines() + ['sleep = 4s'])
+    port = ht.free_port()
+    err = os.path.join(TMP, 'reload.log')
+    with open(err, 'wb') as f:
+        proc = subprocess.Popen(ht.hellod_cmd(['-c', path, '-o', 'listen=127.0.0.1:%d' % port,
+                                               '-o', 'sleep=50ms']),
+                                stdin=subprocess.DEVNULL, stdout=f, stderr=f)
+    try:
+        check(wait_log(proc, err, ' ready: ', 10), 'not ready: %s' % read_text(err)[-600:])
+        mark = len(read_text(err))
+        conf(base_lines() + ['sleep = 3s'], name=os.path.basename(path))
+        proc.send_signal(signal.SIGHUP)
+        check(wait_log(proc, err, 'reloaded configuration', 10, mark),
+              'no "reloaded configuration": %s' % read_text(err)[mark:][-600:])
+        check('changed' not in read_text(err)[mark:],
+              'the reload saw the file\'s values, not the -o ones: %s' % read_text(err)[mark:])
+        ht.check_page(ht.http(port, 'GET', '/'), 200, ht.hello_bytes())
+        t0 = time.monotonic()
+        r = ht.http(port, 'GET', '/sleep')
+        check_eq(r.status, 200, 'GET /sleep status')
+        took = time.monotonic() - t0
+        check(took < ht.slow(2.0), 'GET /sleep took %.1fs after the reload: the file\'s '
+              'sleep = 3s won over -o sleep=50ms' % took)
+    finally:
+        stop(proc)
+
+
+@run.case
+def override_errors_exit_78():
+    """A bad -o value or an unknown key is an error named by its -o, reported
+    in the same run as the file's errors, with the config exit status."""
+    path = conf(base_lines() + ['sleep = forever'])
+    p = ht.run_hellod(['-t', '-c', path, '-o', 'listen=foo', '-o', 'nokey=1',
+                       '-o', 'header_timeout=2s'])
+    check_eq(p.returncode, 78, 'exit status with bad -o values')
+    for want in ('%s:4: sleep: bad duration' % path,
+                 "-o listen=foo: listen: bad address 'foo'",
+                 "-o nokey=1: unknown key 'nokey'"):
+        check(want in p.stderr, 'stderr lacks %r: %r' % (want, p.stderr[-800:]))
+    check('header_timeout' not in p.stderr, 'a good -o reported: %r' % p.stderr[-800:])
+    # without -t too, and an -o fixing the file's error is no error
+    try:
+        p = ht.run_hellod(['-c', path, '-o', 'bogus=1'], timeout=5)
+    except subprocess.TimeoutExpired:
+        raise ht.TestFailure('hellod started with an unknown -o key')
+    check_eq(p.returncode, 78, 'exit status with an unknown -o key at start')
+    check("-o bogus=1: unknown key 'bogus'" in p.stderr, 'stderr: %r' % p.stderr[-800:])
+    p = ht.run_hellod(['-t', '-c', path, '-o', 'sleep=1s'])
+    check('%s:4:' % path in p.stderr and p.returncode == 78,
+          'the file\'s error must still count with -o sleep (exit %d): %r'
+          % (p.returncode, p.stderr[-600:]))
+    p = ht.run_hellod(['-t', '-c', conf(base_lines()), '-o', 'sleep=1s', '-o', 'listen=[::1]:1'])
+    check_eq(p.returncode, 0, 'exit status of -t with good -o values (%r)' % p.stderr[-400:])
+
+
+@run.case
+def bad_root_reported_with_other_errors():
+    """A syntax error and a root without pages: both in one run, each at its
+    line; a relative root is shown resolved (absolute)."""
+    d = os.path.join(TMP, 'badroot')
+    os.makedirs(d, exist_ok=True)
+    conf(['listen = 127.0.0.1:7878', 'sleep = forever', 'root = ../nothere/pages'],
+         name='badroot.conf')
+    p = ht.run_hellod(['-t', '-c', os.path.join('..', 'badroot.conf')], cwd=d)
+    check_eq(p.returncode, 78, 'exit status with a bad root and a bad line')
+    rel = os.path.join('..', 'badroot.conf')
+    shown = os.path.join(os.path.dirname(os.path.realpath(TMP)), 'nothere', 'pages',
+                         'hello.html')
+    for want in ('%s:2: sleep: bad duration' % rel,
+                 '%s:3: root: %s: No such file or directory' % (rel, shown)):
+        check(want in p.stderr, 'stderr lacks %r: %r' % (want, p.stderr[-800:]))
+    # root from -o: named by the -o, relative to the current directory
+    p = ht.run_hellod(['-t', '-c', conf(base_lines()), '-o', 'root=nothere'], cwd=d)
+    check_eq(p.returncode, 78, 'exit status with -o root=nothere')
+    want = '-o root=nothere: root: %s: No such file or directory' % os.path.join(
+        os.path.realpath(d), 'nothere', 'hello.html')
+    check(want in p.stderr, 'stderr lacks %r: %r' % (want, p.stderr[-800:]))
 
 
 if __name__ == '__main__':

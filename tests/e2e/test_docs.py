@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Documentation stays in step with the program: every config key printed by
-`hellod -h` is documented in README.md (table row), in conf/hellod.conf and,
-with the same default, in the hellod.conf(5) man page; hellod(8) documents
-the options and exit codes; every metric family a live hellod exposes on
-its `metrics_listen` port is documented in README.md's Metrics table and
-in hellod(8)'s METRICS section, and no other; both man pages render
-without warnings."""
+`hellod -h` is documented in conf/hellod.conf and, with the same default, in
+the hellod.conf(5) man page; hellod(8) documents the options and exit codes;
+every metric family a live hellod exposes on its `metrics_listen` port is
+documented in hellod(8)'s METRICS section, and no other; both man pages
+render without warnings. README.md, the front door, is at most 300 lines,
+holds the two quick-start commands as they are, and names only options,
+keys, metric families and files that exist."""
 
 import os
 import re
@@ -23,9 +24,18 @@ README = os.path.join(ht.SRCDIR, 'README.md')
 CONF = os.path.join(ht.SRCDIR, 'conf', 'hellod.conf')
 # The man pages as built (make fills in the configured paths, e.g. the
 # default `root`), so their defaults must equal what this hellod prints.
-MAN8 = os.path.join(ht.BUILDDIR, 'man', 'hellod.8')
-MAN5 = os.path.join(ht.BUILDDIR, 'man', 'hellod.conf.5')
+MAN8 = os.path.join(ht.BUILDDIR, 'server', 'hellod.8')
+MAN5 = os.path.join(ht.BUILDDIR, 'conf', 'hellod.conf.5')
 HEADER = os.path.join(ht.SRCDIR, 'server', 'hellod.h')
+README_MAX_LINES = 300
+# The two quick-start commands, each a line of README.md as it is: .ci/run
+# greps README.md for the second and runs it.
+README_BUILD_AND_START = (
+    'apt-get update && apt-get install -y build-essential autoconf automake '
+    'autoconf-archive pkg-config libevent-dev libsystemd-dev check python3 && '
+    'autoreconf -fi && ./configure && make -j2 && server/hellod -c conf/hellod.conf')
+README_TEST_ALL = ('tests/install-deps && autoreconf -fi && ./configure '
+                   '--enable-werror && make -j2 && make check-all')
 
 
 def help_keys():
@@ -67,7 +77,7 @@ def man_keys():
     each `.It Ic KEY ...` entry must hold `Default:` followed by a line
     `.Ql VALUE .`, or the line `Default: not set.` for a key that `hellod -h`
     shows with the default `-` (see the comment at the top of
-    man/hellod.conf.5.in)."""
+    conf/hellod.conf.5.in)."""
     text = read(MAN5)
     m = re.search(r'(?ms)^\.Sh KEYS\n(.*?)^\.Sh ', text)
     check(m is not None, '%s: no ".Sh KEYS" section' % MAN5)
@@ -99,12 +109,51 @@ def help_key_table_complete():
 
 
 @run.case
-def readme_documents_every_key():
-    keys = help_keys()
+def readme_is_short():
+    n = len(read(README).splitlines())
+    ht.note('README.md: %d lines' % n)
+    check(n <= README_MAX_LINES, 'README.md has %d lines, more than %d: the reference '
+          'belongs in the man pages and tests/*/README' % (n, README_MAX_LINES))
+
+
+@run.case
+def readme_has_the_quick_start_commands():
+    lines = read(README).splitlines()
+    for cmd in (README_BUILD_AND_START, README_TEST_ALL):
+        check(cmd in lines, 'README.md has no line that is exactly %r' % cmd)
+
+
+@run.case
+def readme_names_only_known_keys():
+    """Every key README.md sets, as `-o KEY=VALUE` or as a `KEY = VALUE`
+    line or quote, is one that `hellod -h` lists."""
+    keys = set(help_keys())
     text = read(README)
-    missing = [k for k in keys
-               if not re.search(r'(?m)^\|\s*`%s`' % re.escape(k), text)]
-    check(not missing, 'README.md has no table row "| `KEY`" for %s' % missing)
+    named = (re.findall(r'-o ([a-z_]+)=', text)
+             + re.findall(r'(?m)(?:^|`)([a-z_]+) = ', text))
+    check(len(named) >= 3, 'README.md sets hardly any keys: %r' % named)
+    unknown = sorted(set(named) - keys)
+    check(not unknown, 'README.md sets keys hellod does not know: %s' % unknown)
+
+
+# Files README.md names that are neither in the source nor the build tree:
+# tests/install-deps is command two's first step, which .ci/run runs.
+README_PATHS_ELSEWHERE = ('tests/install-deps',)
+
+
+@run.case
+def readme_names_only_existing_files():
+    """Every relative path README.md names under server/, conf/, static/,
+    tests/ or packaging/ (a link target, a file in a command) exists in the
+    source tree or, for what make builds, in the build tree."""
+    text = read(README)
+    paths = sorted(set(re.findall(
+        r'(?<![\w/.~-])((?:server|conf|static|tests|packaging)/[\w./-]*[\w/])', text)))
+    check(len(paths) >= 8, 'README.md names only %r' % paths)
+    missing = [p for p in paths if p not in README_PATHS_ELSEWHERE
+               and not os.path.exists(os.path.join(ht.SRCDIR, p))
+               and not os.path.exists(os.path.join(ht.BUILDDIR, p))]
+    check(not missing, 'README.md names files that do not exist: %s' % missing)
 
 
 @run.case
@@ -197,11 +246,22 @@ def man_pages_render_without_warnings():
 
 
 @run.case
-def readme_documents_options():
+def readme_options_are_documented():
+    """README.md shows -c, -o and -t, and every option it gives hellod on a
+    command line has its entry in hellod(8), which man8_documents_options_
+    and_exit_codes holds to the usage line."""
     text = read(README)
-    missing = [o for o in ('-c', '-t', '-h', '-V') if not re.search(r'`%s\b' % re.escape(o), text)
-               and not re.search(r'(?m)^\s*hellod .*%s\b' % re.escape(o), text)]
+    missing = [o for o in ('-c', '-o', '-t') if not re.search(r'`%s\b' % re.escape(o), text)
+               and not re.search(r'(?m)^\s*(server/)?hellod .*%s\b' % re.escape(o), text)]
     check(not missing, 'README.md does not mention options %s' % missing)
+    used = set()
+    for line in re.findall(r'(?m)(?:^|&& |`)(?:server/)?hellod( [^`\n]*)', text):
+        used.update(re.findall(r' -([A-Za-z])\b', line))
+    check({'c', 'o', 't'} <= used, 'README.md runs hellod only with %s' % sorted(used))
+    man = read(MAN8)
+    undocumented = sorted(o for o in used if not re.search(r'(?m)^\.It Fl %s\b' % o, man))
+    check(not undocumented, 'README.md uses options hellod.8 does not document: %s'
+          % undocumented)
 
 
 def live_metric_families():
@@ -227,13 +287,12 @@ def section(text, start, end, what):
 def metric_families_documented():
     names = live_metric_families()
     ht.note('%d metric families: %s' % (len(names), ' '.join(names)))
+    # README.md names a few families as examples: each must exist.
     readme = section(read(README), '## Metrics', '## ', 'README.md "## Metrics"')
-    rows = re.findall(r'(?m)^\|\s*`([a-z_]+)`\s*\|', readme)
-    missing = [n for n in names if n not in rows]
-    check(not missing, 'README.md Metrics table has no row "| `NAME` |" for %s' % missing)
-    stale = [n for n in rows if n not in names]
-    check(not stale, 'README.md Metrics table documents families hellod does not '
-          'expose: %s' % stale)
+    named = set(re.findall(r'`((?:hellod|process)_[a-z_]+)`', readme))
+    check(len(named) >= 3, 'README.md "## Metrics" names hardly any families: %r' % named)
+    stale = sorted(n for n in named if n not in names)
+    check(not stale, 'README.md names metric families hellod does not expose: %s' % stale)
     man = section(read(MAN8), r'\.Sh METRICS', r'\.Sh ', 'hellod.8 METRICS')
     items = [w for line in re.findall(r'(?m)^\.It Li (.*)$', man)
              for w in re.findall(r'[a-z_]+', line) if w not in ('Pq', 'Ar', 'Li')]

@@ -154,6 +154,10 @@ def serves_on_the_passed_socket():
         check(ht.connect_refused(a.conf_port), 'the old `listen` port opened on reload')
         check('restart hellod to apply' not in a.log(),
               'a reload under socket activation asks for a restart: %s' % a.log()[-600:])
+        check('listen keys changed: ignored, serving on the sockets passed by systemd'
+              in a.log(),
+              'a reload that changes `listen` under socket activation does not say '
+              'the keys are ignored: %s' % a.log()[-600:])
 
         os.kill(a.pid, signal.SIGTERM)
         n.expect('STOPPING', a.pid)

@@ -17,9 +17,13 @@ watchdog, and stop drains a pending /sleep and closes the port.  Finally the
 container is shut down and its leftovers removed.
 
 The only change to the installed units is a test drop-in with a short
-WatchdogSec (and sanitizer options when the build has them).  Skips (77) when
-not root or when systemd-nspawn, nsenter or curl is missing.  See
-../shared/notes/systemd-testing.md for why each nspawn option is there.
+WatchdogSec (and sanitizer options when the build has them).  Skips (77),
+with one line naming everything missing, when not root, when systemd-nspawn,
+nsenter or curl is missing, or when CAP_NET_ADMIN or CAP_SYS_ADMIN is not in
+the effective capability set (a container's default set, Docker's or
+nspawn's, lacks both: nspawn would start and fail half-way); with CI=true in
+the environment such a skip is a failure (nspawn.skip_reason, nspawn.skip).
+See ../shared/notes/systemd-testing.md for why each nspawn option is there.
 """
 
 import json

@@ -4,12 +4,12 @@
  * is checked against what the requests asked for.
  *
  * Why a socketpair and not a bufferevent_pair: conn.c works on the
- * descriptor conn_new() is given: it makes a socket bufferevent on it,
+ * descriptor serve_new() is given: it makes a socket bufferevent on it,
  * reads a new connection at once and writes with evbuffer_write() into
  * and out of that bufferevent's buffers, and shuts the socket down for
  * the lingering close; none of that runs over a bufferevent_pair. One
  * end of socketpair(AF_UNIX,
- * SOCK_STREAM) goes to conn_new() on a real worker (worker_init(), as the
+ * SOCK_STREAM) goes to serve_new() on a real worker (worker_init(), as the
  * daemon makes them), so every line of conn.c runs as it does in hellod;
  * the harness is the client on the other end, and turns the worker's loop
  * with EVLOOP_NONBLOCK until nothing moves.
@@ -43,7 +43,7 @@
  *	0x10		half-close the client right after the last segment
  *	0x20		slow reader: a small server send buffer, and the
  *			client reads nothing until all is sent
- *	0x40		the first segment is there before conn_new(), which
+ *	0x40		the first segment is there before serve_new(), which
  *			reads it at once (and may answer and close)
  * With 0x08 or 0x10 the connection may end early: the responses must
  * then be a prefix of the expected ones (a 408 may take the place of the
@@ -614,8 +614,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_conn_send(&run, fi.fi_data, fi.fi_seg[0]);
 		off = fi.fi_seg[i++];
 	}
-	FUZZ_CHECK(conn_new(&e->ce_w, sv[1], (struct sockaddr *)&sin,
-	    sizeof sin) == 0, "conn_new failed");
+	FUZZ_CHECK(serve_new(&e->ce_w, sv[1], (struct sockaddr *)&sin,
+	    sizeof sin) == 0, "serve_new failed");
 	c = fuzz_conn_get(&run);
 	FUZZ_CHECK(i > 0 || (c != NULL && c->c_state == CONN_IDLE_NEW),
 	    "no new connection");

@@ -101,7 +101,7 @@ request(struct log_request *lr, const char *line, int status)
 /* Lines wait in the buffer; a flush writes them, in the stderr format. */
 START_TEST(test_buffered_then_flushed)
 {
-	struct event_base	*base = server_base_new();
+	struct event_base	*base = worker_base_new();
 	struct accesslog_buf	 ab;
 	struct log_request	 lr;
 	regex_t			 re;
@@ -146,7 +146,7 @@ END_TEST
 /* A full buffer is written whole lines at a time, none cut. */
 START_TEST(test_full_buffer)
 {
-	struct event_base	*base = server_base_new();
+	struct event_base	*base = worker_base_new();
 	struct accesslog_buf	 ab;
 	struct log_request	 lr;
 	char			 path[256], *text, *line;
@@ -186,7 +186,7 @@ END_TEST
 /* A switch writes the old lines to the old file, new ones to the new. */
 START_TEST(test_switch_keeps_old_lines_old)
 {
-	struct event_base	*base = server_base_new();
+	struct event_base	*base = worker_base_new();
 	struct accesslog_buf	 ab;
 	struct accesslog	*a, *b;
 	struct log_request	 lr;
@@ -222,7 +222,7 @@ END_TEST
 /* A failing write drops the buffer and counts its lines. */
 START_TEST(test_failing_write_counted)
 {
-	struct event_base	*base = server_base_new();
+	struct event_base	*base = worker_base_new();
 	struct accesslog_buf	 ab;
 	struct accesslog	*al;
 	struct log_request	 lr;

@@ -216,6 +216,70 @@ write_file(const char *path, const char *text)
 	ck_assert_int_eq(fclose(f), 0);
 }
 
+/* Make dir/sub with the two page files in it. */
+static void
+make_pages(const char *dir, const char *sub)
+{
+	char	path[512];
+
+	snprintf(path, sizeof path, "%s/%s", dir, sub);
+	ck_assert_msg(mkdir(path, 0755) == 0, "mkdir %s: %s", path,
+	    strerror(errno));
+	snprintf(path, sizeof path, "%s/%s/hello.html", dir, sub);
+	write_file(path, "<p>hello</p>\n");
+	snprintf(path, sizeof path, "%s/%s/404.html", dir, sub);
+	write_file(path, "<p>not found</p>\n");
+}
+
+/* rm -rf dir (a mkdtemp() one: no quote in its name). */
+static void
+remove_tree(const char *dir)
+{
+	char	cmd[512];
+
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* A malloc'd, NULL-terminated copy of a list of strings, for -o lists. */
+static char **
+strv(const char *const *src)
+{
+	char	**v;
+	size_t	  i, n = 0;
+
+	while (src[n] != NULL)
+		n++;
+	ck_assert_ptr_nonnull(v = calloc(n + 1, sizeof *v));
+	for (i = 0; i < n; i++)
+		ck_assert_ptr_nonnull(v[i] = strdup(src[i]));
+	return (v);
+}
+
+static void
+strv_free(char **v)
+{
+	size_t	i;
+
+	for (i = 0; v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Whether errors has exactly this line. */
+static int
+has_line(const char *errors, const char *line)
+{
+	const char	*p;
+	size_t		 len = strlen(line);
+
+	for (p = errors; (p = strstr(p, line)) != NULL; p++) {
+		if ((p == errors || p[-1] == '\n') && p[len] == '\n')
+			return (1);
+	}
+	return (0);
+}
+
 /* --- key table --- */
 
 static const char *const all_keys[] = {
@@ -366,6 +430,40 @@ START_TEST(test_usage_lists_keys)
 		ck_assert_msg(strstr(buf, all_keys[i]) != NULL,
 		    "config_usage() does not mention %s:\n%s", all_keys[i],
 		    buf);
+	}
+	free(buf);
+}
+END_TEST
+
+/*
+ * In -h, every help starts in one column, at least two blanks after its
+ * default (root's default is a configured path).
+ */
+START_TEST(test_usage_columns)
+{
+	const struct config_key	*keys;
+	char			*buf = NULL, *line, *help, *def;
+	size_t			 len = 0, i, n, col = 0;
+	FILE			*f;
+
+	ck_assert_ptr_nonnull(f = open_memstream(&buf, &len));
+	config_usage(f);
+	ck_assert_int_eq(fclose(f), 0);
+	keys = config_keys(&n);
+	for (i = 0; i < n; i++) {
+		ck_assert_ptr_nonnull(line = strstr(buf, keys[i].k_name));
+		ck_assert_ptr_nonnull(help = strstr(line, keys[i].k_help));
+		ck_assert_ptr_nonnull(def = strstr(line + strlen(
+		    keys[i].k_name), keys[i].k_default));
+		ck_assert_msg(def + strlen(keys[i].k_default) + 2 <= help,
+		    "%s: default runs into the help:\n%s", keys[i].k_name,
+		    buf);
+		ck_assert_msg(help[-1] == ' ' && help[-2] == ' ', "%s", buf);
+		if (i == 0)
+			col = (size_t)(help - line);
+		ck_assert_msg((size_t)(help - line) == col,
+		    "%s: help not in the column of the others:\n%s",
+		    keys[i].k_name, buf);
 	}
 	free(buf);
 }
@@ -1376,7 +1474,8 @@ START_TEST(test_load_ok)
 	snprintf(path, sizeof path, "%s/hellod.conf", dir);
 	write_file(path, "# test\nroot = pages\nsleep = 1s\n"
 	    "listen = 127.0.0.1:0\n");
-	cf = config_load(path, &errors);
+	make_pages(dir, "pages");
+	cf = config_load(path, NULL, &errors);
 	ck_assert_msg(cf != NULL, "%s", errors == NULL || errors == untouched ?
 	    "" : errors);
 	ck_assert_ptr_null(errors);
@@ -1387,9 +1486,7 @@ START_TEST(test_load_ok)
 	ck_assert_uint_eq(cf->cf_nlisten, 1);
 	check_inet(&cf->cf_listen[0], "127.0.0.1:0", "127.0.0.1", 0);
 	config_free(cf);
-
-	unlink(path);
-	rmdir(dir);
+	remove_tree(dir);
 }
 END_TEST
 
@@ -1401,8 +1498,9 @@ START_TEST(test_load_errors)
 
 	make_tmpdir(dir, sizeof dir);
 	snprintf(path, sizeof path, "%s/bad.conf", dir);
-	write_file(path, "sleep = 1s\nbogus = 1\nsleep = 2s\n");
-	cf = config_load(path, &errors);
+	write_file(path, "sleep = 1s\nbogus = 1\nsleep = 2s\nroot = pages\n");
+	make_pages(dir, "pages");
+	cf = config_load(path, NULL, &errors);
 	ck_assert_ptr_null(cf);
 	ck_assert_ptr_nonnull(errors);
 	ck_assert_msg(has_error_in(errors, path, 2, "unknown key", NULL),
@@ -1411,9 +1509,7 @@ START_TEST(test_load_errors)
 	    NULL), "%s", errors);
 	ck_assert_uint_eq(count_lines(errors), 2);
 	free(errors);
-
-	unlink(path);
-	rmdir(dir);
+	remove_tree(dir);
 }
 END_TEST
 
@@ -1425,7 +1521,7 @@ START_TEST(test_load_missing)
 
 	make_tmpdir(dir, sizeof dir);
 	snprintf(path, sizeof path, "%s/nonexistent.conf", dir);
-	cf = config_load(path, &errors);
+	cf = config_load(path, NULL, &errors);
 	ck_assert_ptr_null(cf);
 	ck_assert_ptr_nonnull(errors);
 	ck_assert(errors != untouched);
@@ -1448,7 +1544,7 @@ START_TEST(test_load_shipped_conf)
 	if ((srcdir = getenv("HELLOD_SRCDIR")) == NULL)
 		return;		/* not run from make check */
 	snprintf(path, sizeof path, "%s/conf/hellod.conf", srcdir);
-	cf = config_load(path, &errors);
+	cf = config_load(path, NULL, &errors);
 	ck_assert_msg(cf != NULL, "%s: %s", path, errors == NULL ||
 	    errors == untouched ? "" : errors);
 	snprintf(want, sizeof want, "%s/conf/../static", srcdir);
@@ -1478,6 +1574,200 @@ START_TEST(test_same_listen)
 }
 END_TEST
 
+/* --- overrides (-o) and the pages check --- */
+
+/* -o values win over the file's; -o listen lines replace the file's. */
+START_TEST(test_load_overrides)
+{
+	char		 dir[64], path[128], want[128];
+	static const char *const ov_src[] = { "sleep=2s",
+	    "listen=127.0.0.1:8080", "listen = [::1]:8081", "log_level=debug",
+	    NULL };
+	struct config	*cf, *again;
+	char		*errors = untouched, **ov = strv(ov_src);
+
+	make_tmpdir(dir, sizeof dir);
+	snprintf(path, sizeof path, "%s/hellod.conf", dir);
+	write_file(path, "root = pages\nsleep = 1s\nlisten = 127.0.0.1:1\n"
+	    "listen = 127.0.0.1:2\nheader_timeout = 3s\n");
+	make_pages(dir, "pages");
+	cf = config_load(path, ov, &errors);
+	ck_assert_msg(cf != NULL, "%s", errors);
+	ck_assert_ptr_null(errors);
+	ck_assert_uint_eq(cf->cf_sleep, 2000);
+	ck_assert_uint_eq(cf->cf_header_timeout, 3000);
+	ck_assert_uint_eq(cf->cf_log_level, LOG_LEVEL_DEBUG);
+	ck_assert_uint_eq(cf->cf_nlisten, 2);
+	check_inet(&cf->cf_listen[0], "127.0.0.1:8080", "127.0.0.1", 8080);
+	check_inet6(&cf->cf_listen[1], "[::1]:8081", "::1", 8081);
+	snprintf(want, sizeof want, "%s/pages", dir);
+	ck_assert_str_eq(cf->cf_root, want);
+
+	/* Kept, as copies, for a reload to apply again. */
+	ck_assert_ptr_nonnull(cf->cf_overrides);
+	ck_assert_str_eq(cf->cf_overrides[0], "sleep=2s");
+	ck_assert_ptr_ne(cf->cf_overrides[0], ov[0]);
+	ck_assert_str_eq(cf->cf_overrides[3], "log_level=debug");
+	ck_assert_ptr_null(cf->cf_overrides[4]);
+	write_file(path, "root = pages\nsleep = 1s\nheader_timeout = 4s\n");
+	again = config_load(path, cf->cf_overrides, &errors);
+	ck_assert_msg(again != NULL, "%s", errors);
+	ck_assert_uint_eq(again->cf_sleep, 2000);
+	ck_assert_uint_eq(again->cf_header_timeout, 4000);
+	ck_assert_uint_eq(again->cf_nlisten, 2);
+	config_free(again);
+	config_free(cf);
+
+	/* No overrides: an empty list. */
+	cf = config_load(path, NULL, &errors);
+	ck_assert_msg(cf != NULL, "%s", errors);
+	ck_assert_ptr_nonnull(cf->cf_overrides);
+	ck_assert_ptr_null(cf->cf_overrides[0]);
+	ck_assert_uint_eq(cf->cf_sleep, 1000);
+	config_free(cf);
+	strv_free(ov);
+	remove_tree(dir);
+}
+END_TEST
+
+/* A relative path in an -o is relative to the current directory. */
+START_TEST(test_load_override_root_cwd)
+{
+	char		 dir[64], path[128];
+	static const char *const ov_src[] = { "root=here", NULL };
+	struct config	*cf;
+	char		*errors = untouched, **ov = strv(ov_src);
+
+	make_tmpdir(dir, sizeof dir);
+	snprintf(path, sizeof path, "%s/sub", dir);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof path, "%s/sub/hellod.conf", dir);
+	write_file(path, "root = ../nothere\n");
+	make_pages(dir, "here");
+	ck_assert_int_eq(chdir(dir), 0);
+	cf = config_load(path, ov, &errors);
+	ck_assert_msg(cf != NULL, "%s", errors);
+	ck_assert_str_eq(cf->cf_root, "here");
+	config_free(cf);
+	strv_free(ov);
+	remove_tree(dir);
+}
+END_TEST
+
+/* Errors in -o come in the same list as the file's, named by the -o. */
+START_TEST(test_load_override_errors)
+{
+	char		 dir[64], path[128];
+	static const char *const ov_src[] = { "listen=foo", "nokey=1",
+	    "sleep", "sleep=1s", "sleep=2s", "listen=127.0.0.1:80",
+	    "listen=127.0.0.1:80", "=1", NULL };
+	struct config	*cf;
+	char		*errors = untouched, **ov = strv(ov_src);
+
+	make_tmpdir(dir, sizeof dir);
+	snprintf(path, sizeof path, "%s/hellod.conf", dir);
+	write_file(path, "root = pages\nbogus = 1\n");
+	make_pages(dir, "pages");
+	cf = config_load(path, ov, &errors);
+	ck_assert_ptr_null(cf);
+	ck_assert_ptr_nonnull(errors);
+	ck_assert_msg(has_error_in(errors, path, 2, "unknown key 'bogus'",
+	    NULL), "%s", errors);
+	ck_assert_msg(has_line(errors, "-o listen=foo: listen: bad address "
+	    "'foo': expected address:port"), "%s", errors);
+	ck_assert_msg(has_line(errors, "-o nokey=1: unknown key 'nokey'"),
+	    "%s", errors);
+	ck_assert_msg(has_line(errors, "-o sleep: expected KEY=VALUE"), "%s",
+	    errors);
+	ck_assert_msg(has_line(errors, "-o sleep=2s: sleep given twice with "
+	    "-o"), "%s", errors);
+	ck_assert_msg(has_line(errors, "-o listen=127.0.0.1:80: listen: "
+	    "listen 127.0.0.1:80 given twice"), "%s", errors);
+	ck_assert_msg(has_line(errors, "-o =1: expected a key before '='"),
+	    "%s", errors);
+	ck_assert_uint_eq(count_lines(errors), 7);
+	free(errors);
+	strv_free(ov);
+	remove_tree(dir);
+}
+END_TEST
+
+/*
+ * A bad root is reported with the other errors, at its line, with a
+ * relative path made absolute; from an -o, at the -o.
+ */
+START_TEST(test_load_root_errors)
+{
+	char		 dir[64], cwd[4096], want[4200];
+	static const char *const ov_src[] = { "root=/nonexistent/x", NULL };
+	struct config	*cf;
+	char		*errors = untouched, **ov = strv(ov_src);
+
+	make_tmpdir(dir, sizeof dir);
+	ck_assert_int_eq(chdir(dir), 0);
+	ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+	ck_assert_int_eq(mkdir("conf", 0755), 0);
+	write_file("conf/hellod.conf", "sleep = x\nroot = ../nothere/.\n");
+	cf = config_load("conf/hellod.conf", NULL, &errors);
+	ck_assert_ptr_null(cf);
+	ck_assert_msg(has_error_in(errors, "conf/hellod.conf", 1,
+	    "bad duration", NULL), "%s", errors);
+	snprintf(want, sizeof want, "conf/hellod.conf:2: root: "
+	    "%s/nothere/hello.html: No such file or directory", cwd);
+	ck_assert_msg(has_line(errors, want), "want %s in:\n%s", want,
+	    errors);
+	ck_assert_uint_eq(count_lines(errors), 2);
+	free(errors);
+
+	/* hello.html there, 404.html missing */
+	make_pages(dir, "half");
+	ck_assert_int_eq(unlink("half/404.html"), 0);
+	write_file("conf/hellod.conf", "root = ../half\n");
+	cf = config_load("conf/hellod.conf", NULL, &errors);
+	ck_assert_ptr_null(cf);
+	snprintf(want, sizeof want, "conf/hellod.conf:1: root: "
+	    "%s/half/404.html: No such file or directory", cwd);
+	ck_assert_msg(has_line(errors, want), "want %s in:\n%s", want,
+	    errors);
+	free(errors);
+
+	cf = config_load("conf/hellod.conf", ov, &errors);
+	ck_assert_ptr_null(cf);
+	ck_assert_msg(has_line(errors, "-o root=/nonexistent/x: root: "
+	    "/nonexistent/x/hello.html: No such file or directory"), "%s",
+	    errors);
+	ck_assert_uint_eq(count_lines(errors), 1);
+	free(errors);
+	strv_free(ov);
+	remove_tree(dir);
+}
+END_TEST
+
+/* The default root, when it has no pages, is named as the default. */
+START_TEST(test_load_root_default)
+{
+	char		 dir[64], path[128], want[512];
+	struct config	*cf;
+	char		*errors = untouched;
+
+	if (access(HELLOD_ROOT "/hello.html", F_OK) == 0 &&
+	    access(HELLOD_ROOT "/404.html", F_OK) == 0)
+		return;		/* installed: nothing to report */
+	make_tmpdir(dir, sizeof dir);
+	snprintf(path, sizeof path, "%s/hellod.conf", dir);
+	write_file(path, "sleep = 1s\n");
+	cf = config_load(path, NULL, &errors);
+	ck_assert_ptr_null(cf);
+	snprintf(want, sizeof want, "%s: root (not set: the default): %s/",
+	    path, HELLOD_ROOT);
+	ck_assert_msg(strncmp(errors, want, strlen(want)) == 0,
+	    "want %s... in:\n%s", want, errors);
+	ck_assert_uint_eq(count_lines(errors), 1);
+	free(errors);
+	remove_tree(dir);
+}
+END_TEST
+
 static Suite *
 config_suite(void)
 {
@@ -1493,6 +1783,7 @@ config_suite(void)
 	tcase_add_test(tc, test_keys_defaults_roundtrip);
 	tcase_add_test(tc, test_keys_offsets);
 	tcase_add_test(tc, test_usage_lists_keys);
+	tcase_add_test(tc, test_usage_columns);
 	tcase_add_test(tc, test_free_null);
 	suite_add_tcase(s, tc);
 
@@ -1542,6 +1833,11 @@ config_suite(void)
 	tcase_add_test(tc, test_load_errors);
 	tcase_add_test(tc, test_load_missing);
 	tcase_add_test(tc, test_load_shipped_conf);
+	tcase_add_test(tc, test_load_overrides);
+	tcase_add_test(tc, test_load_override_root_cwd);
+	tcase_add_test(tc, test_load_override_errors);
+	tcase_add_test(tc, test_load_root_errors);
+	tcase_add_test(tc, test_load_root_default);
 	suite_add_tcase(s, tc);
 
 	return (s);

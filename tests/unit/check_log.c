@@ -158,6 +158,7 @@ START_TEST(test_lines_journal)
 	char	*text;
 
 	log_set_journal(1);
+	log_set_journal_sender(systemd_journal_send);
 	log_set_level(LOG_LEVEL_DEBUG);
 	capture_start();
 	log_error("e %d", 1);
@@ -457,6 +458,7 @@ START_TEST(test_access_journal)
 	if (journal_start(0, &fd) == -1)
 		return;
 	log_set_journal(1);
+	log_set_journal_sender(systemd_journal_send);
 	capture_start();
 	log_access_request(&access_404);
 	len = recv(fd, buf, sizeof buf, 0);
@@ -507,6 +509,7 @@ START_TEST(test_access_journal_no_line)
 	if (journal_start(0, &fd) == -1)
 		return;
 	log_set_journal(1);
+	log_set_journal_sender(systemd_journal_send);
 	log_access_request(&lr);
 	len = recv(fd, buf, sizeof buf, 0);
 	ck_assert_int_gt(len, 0);
@@ -553,6 +556,7 @@ START_TEST(test_access_journal_absent)
 		return;
 	}
 	log_set_journal(1);
+	log_set_journal_sender(systemd_journal_send);
 	capture_start();
 	log_access_request(&access_404);
 	systemd_journal_close(5000);
@@ -577,6 +581,7 @@ START_TEST(test_access_journal_refused)
 		return;
 	close(fd);		/* the socket file stays */
 	log_set_journal(1);
+	log_set_journal_sender(systemd_journal_send);
 	capture_start();
 	log_access_request(&access_404);
 	systemd_journal_close(5000);
@@ -607,6 +612,7 @@ START_TEST(test_access_journal_full)
 	if (journal_start(4096, &fd) == -1)
 		return;
 	log_set_journal(1);
+	log_set_journal_sender(systemd_journal_send);
 	capture_start();
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; i < n; i++)
@@ -657,6 +663,7 @@ START_TEST(test_access_journal_none)
 	char	*text;
 
 	log_set_journal(1);
+	log_set_journal_sender(systemd_journal_send);
 	capture_start();
 	log_access_request(&access_404);
 	text = capture_end();
