@@ -46,7 +46,7 @@ clock_date(struct event_base *base, struct clock_date *cd)
 	if (event_base_gettimeofday_cached(base, &tv) == -1)
 		gettimeofday(&tv, NULL);
 	if (tv.tv_sec != cd->cd_time || cd->cd_text[0] == '\0') {
-		http_date(tv.tv_sec, cd->cd_text, sizeof cd->cd_text);
+		date_format(tv.tv_sec, cd->cd_text, sizeof cd->cd_text);
 		cd->cd_time = tv.tv_sec;
 	}
 	return (cd->cd_text);

@@ -2,7 +2,7 @@
  * The HTTP/1.1 request parser (RFC 9112), kept pure: it sees an evbuffer
  * and a struct http_request, never a socket, a clock or a global.
  *
- * Input is judged one byte at a time as it arrives (http_lex()): the
+ * Input is judged one byte at a time as it arrives (lex_line()): the
  * first byte that cannot belong to a request line, a field line or a
  * chunk line fails the request at once, without waiting for the line's
  * end. A line ends with CRLF only; a bare LF or a bare CR anywhere in the
@@ -16,8 +16,6 @@
  * complete.
  */
 #include <sys/types.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <stdint.h>
 #include <stdio.h>
@@ -28,80 +26,12 @@
 
 #include "hellod.h"
 
-/*
- * Where the lexer is within the current line (r_lex); 0 is a line's
- * start, whatever the line (r_state says which kind it is).
- */
-enum http_lex {
-	LX_START = 0,
-	LX_EOL,			/* CR seen: LF must follow */
-	LX_METHOD,		/* request line */
-	LX_TARGET0,
-	LX_TARGET,
-	LX_VERSION,		/* r_lex_n bytes of "HTTP/d.d" matched */
-	LX_NAME,		/* field line */
-	LX_VALUE,
-	LX_SIZE,		/* chunk line: chunk-size [ chunk-ext ] */
-	LX_EXT_END,		/* after the size or a value: CR, ";" or BWS */
-	LX_EXT_BWS,		/* BWS: ";" must come */
-	LX_EXT_NAME0,		/* ";" BWS: a name must come */
-	LX_EXT_NAME,
-	LX_EXT_NAME_BWS,	/* BWS after a name: "=" or ";" */
-	LX_EXT_VAL0,		/* "=" BWS: a value must come */
-	LX_EXT_TOKEN,
-	LX_EXT_QUOTED,
-	LX_EXT_QPAIR,		/* after a backslash in a quoted-string */
-};
-
-static int	http_lex(struct http_request *, const unsigned char *, size_t,
-		    size_t *);
+static int	http_fail(struct http_request *, int, const char *);
 static int	http_line(struct http_request *, const char *, size_t);
 static int	http_request_line(struct http_request *, const char *, size_t);
 static int	http_header(struct http_request *, const char *, size_t);
 static int	http_head_done(struct http_request *);
 static int	http_chunk_size(struct http_request *);
-static int	http_fail(struct http_request *, int, const char *);
-static void	http_if_none_match(struct http_request *, const char *,
-		    size_t);
-static void	http_if_modified_since(struct http_request *, const char *,
-		    size_t);
-
-/* tchar from RFC 9110 5.6.2, as a table for speed. */
-static const unsigned char http_tchar[256] = {
-	['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1,
-	['*'] = 1, ['+'] = 1, ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1,
-	['`'] = 1, ['|'] = 1, ['~'] = 1,
-	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
-	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
-	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
-	['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
-	['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
-	['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
-	['Y'] = 1, ['Z'] = 1,
-	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
-	['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
-	['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
-	['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
-	['y'] = 1, ['z'] = 1,
-};
-
-#define IS_TCHAR(c)	(http_tchar[(unsigned char)(c)])
-#define IS_OWS(c)	((c) == ' ' || (c) == '\t')
-#define IS_DIGIT(c)	((c) >= '0' && (c) <= '9')
-#define IS_HEXDIG(c)	(IS_DIGIT(c) || ((c) >= 'a' && (c) <= 'f') || \
-			    ((c) >= 'A' && (c) <= 'F'))
-/* A request-target byte: VCHAR but "#" (RFC 9112 3.2; a fragment is
- * never sent). */
-#define IS_TARGET(c)	((c) > 0x20 && (c) < 0x7f && (c) != '#')
-/* field-vchar / SP / HTAB: what a field value may hold (RFC 9110 5.5). */
-#define IS_FIELD(c)	(((c) >= 0x20 && (c) != 0x7f) || (c) == '\t')
-/* qdtext / the byte after a backslash (RFC 9110 5.6.4), without HTAB/SP. */
-#define IS_QDTEXT(c)	((c) == 0x21 || ((c) >= 0x23 && (c) <= 0x7e && \
-			    (c) != '\\') || (c) >= 0x80)
-#define IS_QPAIR(c)	(((c) > 0x20 && (c) != 0x7f) || IS_OWS(c))
-
-/* The first byte of a TLS record carrying a handshake (RFC 8446 5.1). */
-#define TLS_HANDSHAKE	0x16
 
 /* Prepare a request for parsing, with the head limit in bytes. */
 void
@@ -142,93 +72,31 @@ http_fail(struct http_request *r, int status, const char *why)
 }
 
 /*
- * Consume what can be consumed of in. Returns HTTP_COMPLETE once the
- * head and any body have been taken (a following pipelined request stays
- * in the buffer), HTTP_ERROR with r_status set, or HTTP_NEED_MORE.
+ * Discard what is there of a Content-Length body or a chunk's data.
+ * Returns 0 once it is all gone (r_state moved on), -1 while some is
+ * still to come.
  */
-enum http_result
-http_parse(struct http_request *r, struct evbuffer *in)
+static int
+http_discard(struct http_request *r, struct evbuffer *in)
 {
-	struct evbuffer_ptr	 pos;
-	struct evbuffer_iovec	 v;
-	size_t			 total, limit, budget, n, used;
-	unsigned char		*line;
-	int			 chunkline, lexed;
+	size_t	n;
 
-	for (;;) {
-		switch (r->r_state) {
-		case HTTP_S_DONE:
-			return (HTTP_COMPLETE);
-		case HTTP_S_ERROR:
-			return (HTTP_ERROR);
-		case HTTP_S_BODY:
-		case HTTP_S_CHUNK_DATA:
-			n = evbuffer_get_length(in);
-			if (n > r->r_body_left)
-				n = (size_t)r->r_body_left;
-			evbuffer_drain(in, n);
-			r->r_body_left -= n;
-			if (r->r_body_left != 0)
-				return (HTTP_NEED_MORE);
-			r->r_state = r->r_state == HTTP_S_BODY ? HTTP_S_DONE :
-			    HTTP_S_CHUNK_CRLF;
-			continue;
-		default:
-			break;
-		}
+	n = evbuffer_get_length(in);
+	if (n > r->r_body_left)
+		n = (size_t)r->r_body_left;
+	evbuffer_drain(in, n);
+	r->r_body_left -= n;
+	if (r->r_body_left != 0)
+		return (-1);
+	r->r_state = r->r_state == HTTP_S_BODY ? HTTP_S_DONE :
+	    HTTP_S_CHUNK_CRLF;
+	return (0);
+}
 
-		total = evbuffer_get_length(in);
-		if (total <= r->r_scan)
-			return (HTTP_NEED_MORE);
-		if (r->r_state == HTTP_S_START)
-			r->r_state = HTTP_S_LINE;
-
-		/* Head lines share max_header_size; chunk lines have their
-		 * own small cap. No byte past the budget is looked at. */
-		chunkline = r->r_state == HTTP_S_CHUNK_SIZE ||
-		    r->r_state == HTTP_S_CHUNK_CRLF;
-		if (chunkline)
-			budget = HTTP_CHUNK_LINE_MAX;
-		else
-			budget = r->r_max_head > r->r_head ?
-			    r->r_max_head - r->r_head : 0;
-		limit = total < budget ? total : budget;
-
-		lexed = 0;
-		while (lexed == 0 && r->r_scan < limit) {
-			if (evbuffer_ptr_set(in, &pos, r->r_scan,
-			    EVBUFFER_PTR_SET) == -1 ||
-			    evbuffer_peek(in, (ev_ssize_t)(limit - r->r_scan),
-			    &pos, &v, 1) < 1 || v.iov_len == 0)
-				return (HTTP_NEED_MORE);
-			n = v.iov_len < limit - r->r_scan ? v.iov_len :
-			    limit - r->r_scan;
-			lexed = http_lex(r, v.iov_base, n, &used);
-			r->r_scan += used;
-		}
-		if (lexed == -1)
-			return (HTTP_ERROR);
-		if (lexed == 0) {
-			if (total > budget)
-				goto toolong;
-			return (HTTP_NEED_MORE);
-		}
-
-		/* A whole line, CRLF included. */
-		n = r->r_scan;
-		if ((line = evbuffer_pullup(in, (ev_ssize_t)n)) == NULL)
-			return (http_fail(r, 500, "out of memory"), HTTP_ERROR);
-		if (!chunkline)
-			r->r_head += n;
-		r->r_scan = 0;
-		r->r_lex = LX_START;
-		lexed = http_line(r, (const char *)line, n - 2);
-		evbuffer_drain(in, n);
-		if (lexed != 0)
-			return (HTTP_ERROR);
-	}
-
-toolong:
+/* A line went past its budget without ending: why, as the state says. */
+static enum http_result
+http_toolong(struct http_request *r)
+{
 	switch (r->r_state) {
 	case HTTP_S_LINE:
 		http_fail(r, 414, "request line too long");
@@ -245,258 +113,98 @@ toolong:
 }
 
 /*
- * Why a byte that cannot be where it is was refused: NUL, bare LF and
- * the rest have their own words in the log.
+ * Lex what has come of the current line and, once it is whole, take it
+ * (http_line()) and drain it. Returns HTTP_COMPLETE when a line was
+ * taken, for the caller to go on, or else what http_parse() returns.
  */
-static int
-http_lex_fail(struct http_request *r, unsigned char c, const char *why)
+static enum http_result
+http_next_line(struct http_request *r, struct evbuffer *in)
 {
-	if (c == '\0')
-		why = "NUL byte in request";
-	else if (c == '\n')
-		why = "bare LF in request";
-	return (http_fail(r, 400, why));
+	struct evbuffer_ptr	 pos;
+	struct evbuffer_iovec	 v;
+	size_t			 total, limit, budget, n, used;
+	unsigned char		*line;
+	int			 chunkline, lexed;
+
+	total = evbuffer_get_length(in);
+	if (total <= r->r_scan)
+		return (HTTP_NEED_MORE);
+	if (r->r_state == HTTP_S_START)
+		r->r_state = HTTP_S_LINE;
+
+	/* Head lines share max_header_size; chunk lines have their
+	 * own small cap. No byte past the budget is looked at. */
+	chunkline = r->r_state == HTTP_S_CHUNK_SIZE ||
+	    r->r_state == HTTP_S_CHUNK_CRLF;
+	if (chunkline)
+		budget = HTTP_CHUNK_LINE_MAX;
+	else
+		budget = r->r_max_head > r->r_head ?
+		    r->r_max_head - r->r_head : 0;
+	limit = total < budget ? total : budget;
+
+	lexed = 0;
+	while (lexed == 0 && r->r_scan < limit) {
+		if (evbuffer_ptr_set(in, &pos, r->r_scan,
+		    EVBUFFER_PTR_SET) == -1 ||
+		    evbuffer_peek(in, (ev_ssize_t)(limit - r->r_scan),
+		    &pos, &v, 1) < 1 || v.iov_len == 0)
+			return (HTTP_NEED_MORE);
+		n = v.iov_len < limit - r->r_scan ? v.iov_len :
+		    limit - r->r_scan;
+		lexed = lex_line(r, v.iov_base, n, &used);
+		r->r_scan += used;
+	}
+	if (lexed == -1)
+		return (HTTP_ERROR);
+	if (lexed == 0)
+		return (total > budget ? http_toolong(r) : HTTP_NEED_MORE);
+
+	/* A whole line, CRLF included. */
+	n = r->r_scan;
+	if ((line = evbuffer_pullup(in, (ev_ssize_t)n)) == NULL)
+		return (http_fail(r, 500, "out of memory"), HTTP_ERROR);
+	if (!chunkline)
+		r->r_head += n;
+	r->r_scan = 0;
+	r->r_lex = 0;		/* a line's start (lex.c) */
+	lexed = http_line(r, (const char *)line, n - 2);
+	evbuffer_drain(in, n);
+	return (lexed != 0 ? HTTP_ERROR : HTTP_COMPLETE);
 }
 
 /*
- * One more hex digit of a chunk size: the size, in r_body_left, may not
- * take the body past HELLOD_MAX_BODY (413 as soon as it does).
+ * Consume what can be consumed of in. Returns HTTP_COMPLETE once the
+ * head and any body have been taken (a following pipelined request stays
+ * in the buffer), HTTP_ERROR with r_status set, or HTTP_NEED_MORE.
  */
-static int
-http_lex_size(struct http_request *r, unsigned char c)
+enum http_result
+http_parse(struct http_request *r, struct evbuffer *in)
 {
-	uint64_t	d;
+	enum http_result	res;
 
-	d = IS_DIGIT(c) ? (uint64_t)(c - '0') :
-	    (uint64_t)((c | 0x20) - 'a' + 10);
-	r->r_body_left = (r->r_body_left << 4) | d;
-	if (r->r_body_left > HELLOD_MAX_BODY - r->r_body_total)
-		return (http_fail(r, 413, "request body too large"));
-	return (0);
-}
-
-/*
- * Judge the n bytes at p, the next of the current line (RFC 9112 3, 5
- * and 7.1.1). Returns 1 with *used the bytes up to and including the
- * line's LF; 0 with *used = n if the line goes on; -1 with the request
- * failed at the first byte that cannot belong to it.
- */
-static int
-http_lex(struct http_request *r, const unsigned char *p, size_t n,
-    size_t *used)
-{
-	static const unsigned char version[] = "HTTP/";
-	const unsigned char	*s = p, *end = p + n;
-	unsigned char		 c;
-
-	*used = 0;
-	for (; p < end; p++) {
-		c = *p;
-		switch (r->r_lex) {
-		case LX_START:
-			if (c == '\r' && r->r_state != HTTP_S_CHUNK_SIZE) {
-				r->r_lex = LX_EOL;
-				break;
-			}
-			switch (r->r_state) {
-			case HTTP_S_LINE:
-				if (IS_TCHAR(c)) {
-					r->r_lex = LX_METHOD;
-					break;
-				}
-				if (c == TLS_HANDSHAKE) {
-					r->r_tls = 1;
-					return (http_fail(r, 400, "TLS "
-					    "handshake on a plain HTTP "
-					    "listener"));
-				}
-				return (http_lex_fail(r, c, "malformed "
-				    "request line"));
-			case HTTP_S_HEADERS:
-			case HTTP_S_TRAILER:
-				if (IS_TCHAR(c)) {
-					r->r_lex = LX_NAME;
-					break;
-				}
-				return (http_lex_fail(r, c, IS_OWS(c) ?
-				    "obsolete line folding" :
-				    "malformed header field"));
-			case HTTP_S_CHUNK_SIZE:
-				if (IS_HEXDIG(c)) {
-					r->r_lex = LX_SIZE;
-					r->r_body_left = 0;
-					if (http_lex_size(r, c) == -1)
-						return (-1);
-					break;
-				}
-				return (http_lex_fail(r, c, "bad chunk size"));
-			case HTTP_S_CHUNK_CRLF:
-				return (http_lex_fail(r, c, "chunk data longer "
-				    "than its size"));
-			default:
-				return (http_fail(r, 500, "parser misuse"));
-			}
-			break;
-		case LX_EOL:
-			if (c != '\n')
-				return (http_fail(r, 400, "bare CR in "
-				    "request"));
-			*used = (size_t)(p - s) + 1;
-			return (1);
-
-		/* method SP request-target SP HTTP-version */
-		case LX_METHOD:
-			if (c == ' ')
-				r->r_lex = LX_TARGET0;
-			else if (!IS_TCHAR(c))
-				return (http_lex_fail(r, c, "malformed "
-				    "request line"));
-			break;
-		case LX_TARGET0:
-		case LX_TARGET:
-			while (IS_TARGET(c)) {
-				r->r_lex = LX_TARGET;
-				if (++p == end)
-					goto more;
-				c = *p;
-			}
-			if (c == ' ' && r->r_lex == LX_TARGET) {
-				r->r_lex = LX_VERSION;
-				r->r_lex_n = 0;
-				break;
-			}
-			return (http_lex_fail(r, c, c == '#' ? "fragment in "
-			    "request target" : "malformed request target"));
-		case LX_VERSION:
-			/* "HTTP/" DIGIT "." DIGIT, then CRLF */
-			if ((r->r_lex_n < 5 && c == version[r->r_lex_n]) ||
-			    ((r->r_lex_n == 5 || r->r_lex_n == 7) &&
-			    IS_DIGIT(c)) || (r->r_lex_n == 6 && c == '.'))
-				r->r_lex_n++;
-			else if (r->r_lex_n == 8 && c == '\r')
-				r->r_lex = LX_EOL;
-			else
-				return (http_lex_fail(r, c, "malformed HTTP "
-				    "version"));
-			break;
-
-		/* field-name ":" OWS field-value OWS */
-		case LX_NAME:
-			if (c == ':')
-				r->r_lex = LX_VALUE;
-			else if (!IS_TCHAR(c))
-				return (http_lex_fail(r, c, "malformed header "
-				    "field"));
-			break;
-		case LX_VALUE:
-			while (IS_FIELD(c)) {
-				if (++p == end)
-					goto more;
-				c = *p;
-			}
-			if (c == '\r') {
-				r->r_lex = LX_EOL;
-				break;
-			}
-			return (http_lex_fail(r, c, "control character in "
-			    "header value"));
-
-		/*
-		 * chunk-size [ chunk-ext ] CRLF, where
-		 * chunk-ext = *( BWS ";" BWS chunk-ext-name
-		 *     [ BWS "=" BWS chunk-ext-val ] )
-		 */
-		case LX_SIZE:
-			if (IS_HEXDIG(c)) {
-				if (http_lex_size(r, c) == -1)
-					return (-1);
-				break;
-			}
-			/* FALLTHROUGH */
-		case LX_EXT_TOKEN:
-			if (r->r_lex == LX_EXT_TOKEN && IS_TCHAR(c))
-				break;
-			/* FALLTHROUGH */
-		case LX_EXT_END:
-			if (c == '\r')
-				r->r_lex = LX_EOL;
-			else if (c == ';')
-				r->r_lex = LX_EXT_NAME0;
-			else if (IS_OWS(c))
-				r->r_lex = LX_EXT_BWS;
-			else
-				return (http_lex_fail(r, c, r->r_lex == LX_SIZE ?
-				    "bad chunk size" : "bad chunk extension"));
-			break;
-		case LX_EXT_BWS:
-			if (c == ';')
-				r->r_lex = LX_EXT_NAME0;
-			else if (!IS_OWS(c))
-				return (http_lex_fail(r, c, "bad chunk "
-				    "extension"));
-			break;
-		case LX_EXT_NAME0:
-			if (IS_TCHAR(c))
-				r->r_lex = LX_EXT_NAME;
-			else if (!IS_OWS(c))
-				return (http_lex_fail(r, c, "bad chunk "
-				    "extension"));
-			break;
-		case LX_EXT_NAME:
-			if (IS_TCHAR(c))
-				break;
-			if (c == '\r') {
-				r->r_lex = LX_EOL;
-				break;
-			}
-			/* FALLTHROUGH */
-		case LX_EXT_NAME_BWS:
-			if (c == '=')
-				r->r_lex = LX_EXT_VAL0;
-			else if (c == ';')
-				r->r_lex = LX_EXT_NAME0;
-			else if (IS_OWS(c))
-				r->r_lex = LX_EXT_NAME_BWS;
-			else
-				return (http_lex_fail(r, c, "bad chunk "
-				    "extension"));
-			break;
-		case LX_EXT_VAL0:
-			if (IS_TCHAR(c))
-				r->r_lex = LX_EXT_TOKEN;
-			else if (c == '"')
-				r->r_lex = LX_EXT_QUOTED;
-			else if (!IS_OWS(c))
-				return (http_lex_fail(r, c, "bad chunk "
-				    "extension"));
-			break;
-		case LX_EXT_QUOTED:
-			if (c == '"')
-				r->r_lex = LX_EXT_END;
-			else if (c == '\\')
-				r->r_lex = LX_EXT_QPAIR;
-			else if (!IS_QDTEXT(c) && !IS_OWS(c))
-				return (http_lex_fail(r, c, "bad chunk "
-				    "extension"));
-			break;
-		case LX_EXT_QPAIR:
-			if (!IS_QPAIR(c))
-				return (http_lex_fail(r, c, "bad chunk "
-				    "extension"));
-			r->r_lex = LX_EXT_QUOTED;
+	for (;;) {
+		switch (r->r_state) {
+		case HTTP_S_DONE:
+			return (HTTP_COMPLETE);
+		case HTTP_S_ERROR:
+			return (HTTP_ERROR);
+		case HTTP_S_BODY:
+		case HTTP_S_CHUNK_DATA:
+			if (http_discard(r, in) == -1)
+				return (HTTP_NEED_MORE);
 			break;
 		default:
-			return (http_fail(r, 500, "parser misuse"));
+			if ((res = http_next_line(r, in)) != HTTP_COMPLETE)
+				return (res);
+			break;
 		}
 	}
-more:
-	*used = n;
-	return (0);
 }
 
 /*
  * Take one whole line, without its CRLF, its syntax already judged by
- * http_lex(). Returns 0, or -1 with the request marked bad.
+ * lex_line(). Returns 0, or -1 with the request marked bad.
  */
 static int
 http_line(struct http_request *r, const char *line, size_t len)
@@ -524,101 +232,16 @@ http_line(struct http_request *r, const char *line, size_t len)
 	}
 }
 
-/* unreserved / sub-delims of RFC 3986 2.2-2.3: what a reg-name holds
- * besides pct-encoded. */
-static int
-http_regname_char(unsigned char c)
-{
-	return ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    IS_DIGIT(c) || (c != '\0' && strchr("-._~!$&'()*+,;=", c) !=
-	    NULL));
-}
-
-/*
- * IP-literal without its brackets (RFC 3986 3.2.2): IPv6address or
- * IPvFuture = "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" ).
- */
-static int
-http_ip_literal(const char *s, size_t len)
-{
-	struct in6_addr	 a6;
-	char		 buf[INET6_ADDRSTRLEN];
-	size_t		 i;
-
-	if (len > 0 && (s[0] == 'v' || s[0] == 'V')) {
-		for (i = 1; i < len && IS_HEXDIG(s[i]); i++)
-			;
-		if (i == 1 || i == len || s[i] != '.' || ++i == len)
-			return (0);
-		for (; i < len; i++) {
-			if (s[i] != ':' && !http_regname_char((unsigned char)
-			    s[i]))
-				return (0);
-		}
-		return (1);
-	}
-	if (len == 0 || len >= sizeof buf)
-		return (0);
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	return (inet_pton(AF_INET6, buf, &a6) == 1);
-}
-
-/*
- * authority = host [ ":" port ] (RFC 3986 3.2), without userinfo: RFC
- * 9110 4.2.4 has a recipient treat userinfo in an http(s) URI as an
- * error. The host may not be empty (RFC 9110 4.2.1). CONNECT's
- * authority-form needs a port, 1 to 65535 (RFC 9110 9.3.6).
- */
-static int
-http_authority(const char *a, size_t len, int connect)
-{
-	const char	*p = a, *end = a + len, *h;
-	unsigned long	 port = 0;
-	size_t		 digits = 0;
-
-	if (p < end && *p == '[') {
-		for (h = ++p; p < end && *p != ']'; p++)
-			;
-		if (p == end || !http_ip_literal(h, (size_t)(p - h)))
-			return (0);
-		p++;
-	} else {
-		for (h = p; p < end && *p != ':'; p++) {
-			if (*p == '%') {
-				if (end - p < 3 || !IS_HEXDIG(p[1]) ||
-				    !IS_HEXDIG(p[2]))
-					return (0);
-				p += 2;
-			} else if (!http_regname_char((unsigned char)*p))
-				return (0);
-		}
-		if (p == h)
-			return (0);
-	}
-	if (p == end)
-		return (!connect);
-	if (*p++ != ':')
-		return (0);
-	for (; p < end; p++, digits++) {
-		if (!IS_DIGIT(*p))
-			return (0);
-		if (port <= 65535)
-			port = port * 10 + (unsigned long)(*p - '0');
-	}
-	return (!connect || (digits > 0 && port >= 1 && port <= 65535));
-}
-
 /*
  * METHOD SP request-target SP HTTP-version, its bytes already judged:
- * what is left to check is the target's form (RFC 9112 3.2) and the
- * version's number.
+ * what is left to check is the version's number and the target's form
+ * (target_parse()).
  */
 static int
 http_request_line(struct http_request *r, const char *line, size_t len)
 {
-	const char	*end = line + len, *t, *v;
-	size_t		 mlen, tlen, off, i;
+	const char	*end = line + len, *t, *v, *why;
+	size_t		 mlen, tlen;
 	int		 connect;
 
 	t = memchr(line, ' ', len);
@@ -650,54 +273,8 @@ http_request_line(struct http_request *r, const char *line, size_t len)
 	memcpy(r->r_line, line, len);
 	r->r_line[len] = '\0';
 
-	/*
-	 * Find the path: origin-form, absolute-form, asterisk-form, or
-	 * CONNECT's authority-form (which only CONNECT may use, and
-	 * CONNECT only that: RFC 9112 3.2.3), answered like any other
-	 * method but GET and HEAD.
-	 */
-	off = (size_t)(t - line);
-	if (connect) {
-		if (!http_authority(t, tlen, 1))
-			return (http_fail(r, 400, "CONNECT without host:port "
-			    "target"));
-		r->r_path_off = SIZE_MAX;	/* "/" */
-		r->r_path_len = 1;
-		r->r_state = HTTP_S_HEADERS;
-		return (0);
-	}
-	if (t[0] == '/') {
-		r->r_path_off = off;
-	} else if (tlen == 1 && t[0] == '*') {
-		if (r->r_method != HTTP_M_OTHER)
-			return (http_fail(r, 400, "'*' target with GET/HEAD"));
-		r->r_path_off = off;
-	} else {
-		if (tlen > 7 && strncasecmp(t, "http://", 7) == 0)
-			i = 7;
-		else if (tlen > 8 && strncasecmp(t, "https://", 8) == 0)
-			i = 8;
-		else
-			return (http_fail(r, 400, "malformed request target"));
-		off += i;
-		for (t += i, tlen -= i, i = 0; i < tlen && t[i] != '/' &&
-		    t[i] != '?'; i++)
-			;
-		if (!http_authority(t, i, 0))
-			return (http_fail(r, 400, "malformed authority in "
-			    "request target"));
-		if (i == tlen || t[i] != '/') {
-			r->r_path_off = SIZE_MAX;	/* "/" */
-			r->r_path_len = 1;
-			r->r_state = HTTP_S_HEADERS;
-			return (0);
-		}
-		r->r_path_off = off + i;
-	}
-	for (i = r->r_path_off; i < len && r->r_line[i] != ' ' &&
-	    r->r_line[i] != '?'; i++)
-		;
-	r->r_path_len = i - r->r_path_off;
+	if ((why = target_parse(r, (size_t)(t - line), tlen, connect)) != NULL)
+		return (http_fail(r, 400, why));
 	r->r_state = HTTP_S_HEADERS;
 	return (0);
 }
@@ -752,7 +329,8 @@ http_content_length(struct http_request *r, const char *v, size_t len)
 			while (v < end && IS_OWS(*v))
 				v++;
 			if (v == end)
-				return (http_fail(r, 400, "bad Content-Length"));
+				return (http_fail(r, 400, "bad "
+				    "Content-Length"));
 		}
 		if (r->r_has_clen && r->r_clen != n)
 			return (http_fail(r, 400, "conflicting "
@@ -816,7 +394,7 @@ http_header(struct http_request *r, const char *line, size_t len)
 		break;
 	case 13:
 		if (strncasecmp(line, "if-none-match", 13) == 0)
-			http_if_none_match(r, v, (size_t)(ve - v));
+			cond_if_none_match(r, v, (size_t)(ve - v));
 		break;
 	case 14:
 		if (strncasecmp(line, "content-length", 14) == 0)
@@ -826,75 +404,10 @@ http_header(struct http_request *r, const char *line, size_t len)
 		if (strncasecmp(line, "transfer-encoding", 17) == 0)
 			http_transfer_encoding(r, v, (size_t)(ve - v));
 		else if (strncasecmp(line, "if-modified-since", 17) == 0)
-			http_if_modified_since(r, v, (size_t)(ve - v));
+			cond_if_modified_since(r, v, (size_t)(ve - v));
 		break;
 	}
 	return (0);
-}
-
-/*
- * If-None-Match = "*" / #entity-tag, entity-tag = [ "W/" ] opaque-tag
- * (RFC 9110 8.8.3, 13.1.2). Each opaque-tag is kept as its hash: the
- * weak comparison the field calls for ignores W/ and compares the rest
- * octet by octet. Several field lines make one list. A malformed value,
- * "*" with anything else, or more tags than HTTP_INM_MAX make the field
- * unusable: it then matches nothing, so the full page is sent, which is
- * always a correct answer.
- */
-static void
-http_if_none_match(struct http_request *r, const char *v, size_t len)
-{
-	const char	*end = v + len, *t;
-
-	if (r->r_inm == HTTP_INM_UNUSABLE)
-		return;
-	if (r->r_inm == HTTP_INM_ANY)
-		goto bad;
-	if (len == 1 && *v == '*') {
-		if (r->r_inm != HTTP_INM_NONE)
-			goto bad;
-		r->r_inm = HTTP_INM_ANY;
-		return;
-	}
-	r->r_inm = HTTP_INM_LIST;
-	while (v < end) {
-		if (IS_OWS(*v) || *v == ',') {
-			v++;	/* RFC 9110 5.6.1: empty elements are fine */
-			continue;
-		}
-		if (end - v >= 2 && v[0] == 'W' && v[1] == '/')
-			v += 2;
-		if (v == end || *v != '"')
-			goto bad;
-		/* etagc: %x21 / %x23-7E / obs-text */
-		for (t = v + 1; t < end && *t != '"'; t++) {
-			if ((unsigned char)*t <= 0x20 || *t == 0x7f)
-				goto bad;
-		}
-		if (t == end || r->r_inm_n == HTTP_INM_MAX)
-			goto bad;
-		t++;
-		r->r_inm_tag[r->r_inm_n++] = http_hash(v, (size_t)(t - v));
-		for (v = t; v < end && IS_OWS(*v); v++)
-			;
-		if (v < end && *v != ',')
-			goto bad;
-	}
-	return;
-bad:
-	r->r_inm = HTTP_INM_UNUSABLE;
-	r->r_inm_n = 0;
-}
-
-/*
- * If-Modified-Since = HTTP-date. An invalid date is ignored (RFC 9110
- * 13.1.3), and so is a field sent more than once.
- */
-static void
-http_if_modified_since(struct http_request *r, const char *v, size_t len)
-{
-	r->r_nims++;
-	r->r_ims_ok = r->r_nims == 1 && http_parse_date(v, len, &r->r_ims) == 0;
 }
 
 /*
@@ -984,202 +497,4 @@ http_reason(int status)
 	case 505: return ("HTTP Version Not Supported");
 	default: return ("Unknown");
 	}
-}
-
-/*
- * Day and month names, for http_date() and http_parse_date(): a day's
- * short name is the first three letters of its long one.
- */
-static const char	 http_days[7][10] = { "Sunday", "Monday", "Tuesday",
-			     "Wednesday", "Thursday", "Friday", "Saturday" };
-static const char	 http_months[12][4] = { "Jan", "Feb", "Mar", "Apr",
-			     "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
-			     "Dec" };
-
-/* Format t as an IMF-fixdate, independent of the locale. */
-void
-http_date(time_t t, char *buf, size_t len)
-{
-	struct tm	tm;
-
-	gmtime_r(&t, &tm);
-	snprintf(buf, len, "%.3s, %02d %s %04d %02d:%02d:%02d GMT",
-	    http_days[tm.tm_wday], tm.tm_mday, http_months[tm.tm_mon],
-	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
-/* n decimal digits at s, or -1. */
-static int
-http_date_num(const char *s, size_t n)
-{
-	int	v = 0;
-
-	for (; n > 0; n--, s++) {
-		if (*s < '0' || *s > '9')
-			return (-1);
-		v = v * 10 + (*s - '0');
-	}
-	return (v);
-}
-
-/* The month named by the three letters at s (0-11), or -1. */
-static int
-http_date_month(const char *s)
-{
-	int	i;
-
-	for (i = 0; i < 12; i++) {
-		if (memcmp(s, http_months[i], 3) == 0)
-			return (i);
-	}
-	return (-1);
-}
-
-/* Whether the len bytes at s are a day name, short (3) or long. */
-static int
-http_date_day(const char *s, size_t len)
-{
-	int	i;
-
-	for (i = 0; i < 7; i++) {
-		if ((len == 3 || len == strlen(http_days[i])) &&
-		    memcmp(s, http_days[i], len) == 0)
-			return (1);
-	}
-	return (0);
-}
-
-/* "HH:MM:SS" at s, as seconds into the day, or -1. */
-static int
-http_date_clock(const char *s)
-{
-	int	h, m, sec;
-
-	if (s[2] != ':' || s[5] != ':')
-		return (-1);
-	h = http_date_num(s, 2);
-	m = http_date_num(s + 3, 2);
-	sec = http_date_num(s + 6, 2);
-	if (h < 0 || h > 23 || m < 0 || m > 59 || sec < 0 || sec > 60)
-		return (-1);	/* 60: a leap second */
-	return (h * 3600 + m * 60 + sec);
-}
-
-/*
- * Seconds since the epoch of y-m-d (m 1-12) plus secs, or -1 if the day
- * does not exist. Days from the civil date as in Howard Hinnant's
- * days_from_civil: no timegm(), no time zone, no locale.
- */
-static int
-http_date_make(int y, int m, int d, int secs, time_t *t)
-{
-	static const int	 mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31,
-				     30, 31, 30, 31 };
-	int64_t			 era, yoe, doy, doe;
-
-	if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1] || secs < 0 ||
-	    (m == 2 && d == 29 && (y % 4 != 0 ||
-	    (y % 100 == 0 && y % 400 != 0))))
-		return (-1);
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	*t = (time_t)((era * 146097 + doe - 719468) * 86400 + secs);
-	return (0);
-}
-
-/*
- * Parse an HTTP-date (RFC 9110 5.6.7) in any of its three formats:
- *	IMF-fixdate	Sun, 06 Nov 1994 08:49:37 GMT
- *	rfc850-date	Sunday, 06-Nov-94 08:49:37 GMT
- *	asctime-date	Sun Nov  6 08:49:37 1994
- * Case-sensitive, as the grammar is. The day name must be one, but need
- * not agree with the date. A two-digit year is 1970-2069: RFC 9110 reads
- * it as at most 50 years ahead of now, which differs only for years more
- * than 43 years in the future, and keeps this free of a clock. Returns 0
- * with *t set, or -1.
- */
-int
-http_parse_date(const char *s, size_t len, time_t *t)
-{
-	const char	*c;
-	int		 d, m, y, secs;
-
-	if (len == 29 && s[3] == ',' && s[4] == ' ' && s[7] == ' ' &&
-	    s[11] == ' ' && s[16] == ' ' && s[25] == ' ' &&
-	    memcmp(s + 26, "GMT", 3) == 0) {
-		if (!http_date_day(s, 3))
-			return (-1);
-		d = http_date_num(s + 5, 2);
-		m = http_date_month(s + 8);
-		y = http_date_num(s + 12, 4);
-		secs = http_date_clock(s + 17);
-	} else if (len == 24 && s[3] == ' ' && s[7] == ' ' && s[10] == ' ' &&
-	    s[19] == ' ') {
-		if (!http_date_day(s, 3))
-			return (-1);
-		m = http_date_month(s + 4);
-		d = s[8] == ' ' ? http_date_num(s + 9, 1) :
-		    http_date_num(s + 8, 2);
-		secs = http_date_clock(s + 11);
-		y = http_date_num(s + 20, 4);
-	} else if ((c = memchr(s, ',', len)) != NULL && c - s >= 6 &&
-	    len - (size_t)(c - s) == 24 && c[1] == ' ' && c[4] == '-' &&
-	    c[8] == '-' && c[11] == ' ' && c[20] == ' ' &&
-	    memcmp(c + 21, "GMT", 3) == 0) {
-		if (!http_date_day(s, (size_t)(c - s)))
-			return (-1);
-		d = http_date_num(c + 2, 2);
-		m = http_date_month(c + 5);
-		if ((y = http_date_num(c + 9, 2)) >= 0)
-			y += y < 70 ? 2000 : 1900;
-		secs = http_date_clock(c + 12);
-	} else
-		return (-1);
-	if (d < 0 || m < 0 || y < 0)
-		return (-1);
-	return (http_date_make(y, m + 1, d, secs, t));
-}
-
-/* 64-bit FNV-1a of len bytes at p. */
-uint64_t
-http_hash(const void *p, size_t len)
-{
-	const unsigned char	*s = p;
-	uint64_t		 h = 14695981039346656037ULL;
-
-	while (len-- > 0)
-		h = (h ^ *s++) * 1099511628211ULL;
-	return (h);
-}
-
-/*
- * Whether a GET or HEAD of a representation with entity-tag hash tag and
- * modification time mtime should be answered 304 (RFC 9110 13.2.2):
- * If-None-Match when present, else If-Modified-Since.
- */
-int
-http_not_modified(const struct http_request *r, uint64_t tag, time_t mtime)
-{
-	int	i;
-
-	if (r->r_method != HTTP_M_GET && r->r_method != HTTP_M_HEAD)
-		return (0);
-	switch (r->r_inm) {
-	case HTTP_INM_NONE:
-		break;
-	case HTTP_INM_ANY:
-		return (1);
-	case HTTP_INM_LIST:
-		for (i = 0; i < r->r_inm_n; i++) {
-			if (r->r_inm_tag[i] == tag)
-				return (1);
-		}
-		return (0);
-	case HTTP_INM_UNUSABLE:
-		return (0);
-	}
-	return (r->r_ims_ok && mtime <= r->r_ims);
 }

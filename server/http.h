@@ -36,6 +36,12 @@ enum http_state {
 #define HTTP_LINE_INLINE	56	/* request lines this short need no
 					   malloc */
 
+/* Character classes (RFC 9110 5.6.3, RFC 5234 B.1) of the parser's files. */
+#define IS_OWS(c)	((c) == ' ' || (c) == '\t')
+#define IS_DIGIT(c)	((c) >= '0' && (c) <= '9')
+#define IS_HEXDIG(c)	(IS_DIGIT(c) || ((c) >= 'a' && (c) <= 'f') || \
+			    ((c) >= 'A' && (c) <= 'F'))
+
 /* What If-None-Match said (RFC 9110 13.1.2). */
 enum http_inm {
 	HTTP_INM_NONE = 0,	/* absent: If-Modified-Since decides */
@@ -53,7 +59,7 @@ enum http_inm {
 struct http_request {
 	enum http_state	 r_state;
 	enum http_method r_method;
-	int		 r_lex;		/* where in the line (http.c) */
+	int		 r_lex;		/* where in the line (lex.c) */
 	int		 r_lex_n;	/* bytes of the version matched */
 	size_t		 r_max_head;	/* max_header_size */
 	size_t		 r_head;	/* bytes of the head consumed */
@@ -87,7 +93,7 @@ struct http_request {
 	unsigned char	 r_tls;		/* with HTTP_ERROR: the request began
 					   like a TLS handshake (0x16) */
 	time_t		 r_ims;
-	uint64_t	 r_inm_tag[HTTP_INM_MAX]; /* http_hash() of each
+	uint64_t	 r_inm_tag[HTTP_INM_MAX]; /* cond_hash() of each
 						    opaque-tag, quotes
 						    included, W/ dropped */
 };
@@ -99,10 +105,25 @@ enum http_result http_parse(struct http_request *, struct evbuffer *);
 int		 http_keepalive(const struct http_request *);
 const char	*http_path(const struct http_request *, size_t *);
 const char	*http_reason(int);
-void		 http_date(time_t, char *, size_t);
-int		 http_parse_date(const char *, size_t, time_t *);
-uint64_t	 http_hash(const void *, size_t);
-int		 http_not_modified(const struct http_request *, uint64_t,
+
+/* lex.c */
+int		 lex_line(struct http_request *, const unsigned char *, size_t,
+		     size_t *);
+
+/* target.c */
+const char	*target_parse(struct http_request *, size_t, size_t, int);
+
+/* date.c */
+void		 date_format(time_t, char *, size_t);
+int		 date_parse(const char *, size_t, time_t *);
+
+/* cond.c */
+void		 cond_if_none_match(struct http_request *, const char *,
+		     size_t);
+void		 cond_if_modified_since(struct http_request *, const char *,
+		     size_t);
+uint64_t	 cond_hash(const void *, size_t);
+int		 cond_not_modified(const struct http_request *, uint64_t,
 		     time_t);
 
 #endif /* HELLOD_HTTP_H */

@@ -292,7 +292,7 @@ metrics_respond(struct metrics_conn *mc, int status)
 	} else
 		evbuffer_add_printf(body, "%d %s\n", status,
 		    http_reason(status));
-	http_date(time(NULL), date, sizeof date);
+	date_format(time(NULL), date, sizeof date);
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nDate: %s\r\n"
 	    "Content-Type: %s\r\nContent-Length: %zu\r\n"
 	    "Cache-Control: no-store\r\n%s%s\r\n", status,

@@ -229,7 +229,7 @@ page_etag(char *buf, size_t size, const char *body, size_t len)
 	int	n;
 
 	n = snprintf(buf, size, "\"%016" PRIx64 "-%zx\"",
-	    http_hash(body, len), len);
+	    cond_hash(body, len), len);
 	return (n < 0 ? 0 : (size_t)n);
 }
 
@@ -251,7 +251,7 @@ page_build_hello(struct pages *ps, const char *body, size_t len,
 	if (mtime > now)
 		mtime = now;
 	tlen = page_etag(etag, sizeof etag, body, len);
-	http_date(mtime, lm, sizeof lm);
+	date_format(mtime, lm, sizeof lm);
 	(void)snprintf(validators, sizeof validators, "ETag: %s\r\n"
 	    "Last-Modified: %s\r\n", etag, lm);
 	if (page_build(p, 200, validators, body, len) == -1 ||
@@ -259,7 +259,7 @@ page_build_hello(struct pages *ps, const char *body, size_t len,
 	    0) == -1)
 		return (-1);
 	p->p_notmod = &ps->ps_page[PAGE_HELLO_304];
-	p->p_tag = http_hash(etag, tlen);
+	p->p_tag = cond_hash(etag, tlen);
 	p->p_mtime = mtime;
 	return (0);
 }
@@ -349,7 +349,7 @@ pages_answer(const struct pages *ps, enum page_id id,
 {
 	const struct page	*p = &ps->ps_page[id];
 
-	if (p->p_notmod != NULL && http_not_modified(r, p->p_tag, p->p_mtime))
+	if (p->p_notmod != NULL && cond_not_modified(r, p->p_tag, p->p_mtime))
 		return (p->p_notmod);
 	return (p);
 }

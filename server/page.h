@@ -22,7 +22,7 @@ struct page {
 	char		*p_body;
 	size_t		 p_bodylen;
 	const struct page *p_notmod;	/* its 304; NULL: no validators */
-	uint64_t	 p_tag;		/* http_hash() of the ETag value */
+	uint64_t	 p_tag;		/* cond_hash() of the ETag value */
 	time_t		 p_mtime;	/* Last-Modified */
 };
 

@@ -303,20 +303,13 @@ stats_histogram(struct evbuffer *b, const struct stats *st)
 	}
 }
 
-/*
- * The whole exposition, in the Prometheus text format (version 0.0.4):
- * st is the sum over the workers, ss the server's own figures, sp the
- * process's. Requests by route and status show the pairs seen so far,
- * and 200 for / and /sleep always, so that those series exist from the
- * start.
- */
-void
-stats_write(struct evbuffer *b, const struct stats *st,
-    const struct stats_server *ss, const struct stats_process *sp)
+/* Build, workers and the connections' counts: opened, open, closed. */
+static void
+stats_write_conns(struct evbuffer *b, const struct stats *st,
+    const struct stats_server *ss)
 {
 	const char	*name;
-	uint64_t	 v;
-	size_t		 i, j;
+	size_t		 i;
 
 	stats_family(b, "hellod_build_info", "gauge",
 	    "Always 1; the version of hellod serving.");
@@ -336,8 +329,19 @@ stats_write(struct evbuffer *b, const struct stats *st,
 		evbuffer_add_printf(b, "%s{reason=\"%s\"} %llu\n", name,
 		    stats_close_names[i],
 		    (unsigned long long)stats_get(&st->st_closed[i]));
+}
 
-	name = "hellod_http_requests_total";
+/*
+ * Responses by route and status (the pairs seen so far, and 200 for /
+ * and /sleep always), the sleeping requests and the durations.
+ */
+static void
+stats_write_requests(struct evbuffer *b, const struct stats *st)
+{
+	const char	*name = "hellod_http_requests_total";
+	uint64_t	 v;
+	size_t		 i, j;
+
 	stats_family(b, name, "counter", "Responses sent, by route and "
 	    "status code.");
 	for (i = 0; i < STATS_ROUTE_COUNT; i++) {
@@ -355,8 +359,15 @@ stats_write(struct evbuffer *b, const struct stats *st,
 	    "GET /sleep requests waiting on their timer now.",
 	    stats_get(&st->st_sleeping));
 	stats_histogram(b, st);
+}
 
-	name = "hellod_accept_pauses_total";
+/* Accept pauses, reloads and event loop stalls. */
+static void
+stats_write_server(struct evbuffer *b, const struct stats *st,
+    const struct stats_server *ss)
+{
+	const char	*name = "hellod_accept_pauses_total";
+
 	stats_family(b, name, "counter", "Times accepting paused: at "
 	    "max_connections, or out of descriptors.");
 	evbuffer_add_printf(b, "%s{reason=\"max_connections\"} %llu\n", name,
@@ -380,7 +391,13 @@ stats_write(struct evbuffer *b, const struct stats *st,
 	stats_onef(b, "hellod_event_loop_stall_seconds_max", "gauge",
 	    "The longest such lateness seen.",
 	    (double)stats_get(&st->st_stall_max_us) / 1e6);
+}
 
+/* Bytes in and out, and the access log entries dropped. */
+static void
+stats_write_io(struct evbuffer *b, const struct stats *st,
+    const struct stats_server *ss)
+{
 	stats_one(b, "hellod_received_bytes_total", "counter",
 	    "Bytes read from client connections.",
 	    stats_get(&st->st_bytes_in));
@@ -394,7 +411,12 @@ stats_write(struct evbuffer *b, const struct stats *st,
 	stats_one(b, "hellod_access_log_dropped_total", "counter",
 	    "Access log lines dropped because a write to the access log file "
 	    "failed.", ss->ss_access_log_dropped);
+}
 
+/* The process's figures, named as Prometheus's client libraries do. */
+static void
+stats_write_process(struct evbuffer *b, const struct stats_process *sp)
+{
 	stats_one(b, "process_open_fds", "gauge",
 	    "Open file descriptors.", sp->sp_open_fds);
 	stats_one(b, "process_max_fds", "gauge",
@@ -408,6 +430,24 @@ stats_write(struct evbuffer *b, const struct stats *st,
 	stats_onef(b, "process_start_time_seconds", "gauge",
 	    "Start time of the process since the Unix epoch, in seconds.",
 	    sp->sp_start);
+}
+
+/*
+ * The whole exposition, in the Prometheus text format (version 0.0.4):
+ * st is the sum over the workers, ss the server's own figures, sp the
+ * process's. Requests by route and status show the pairs seen so far,
+ * and 200 for / and /sleep always, so that those series exist from the
+ * start.
+ */
+void
+stats_write(struct evbuffer *b, const struct stats *st,
+    const struct stats_server *ss, const struct stats_process *sp)
+{
+	stats_write_conns(b, st, ss);
+	stats_write_requests(b, st);
+	stats_write_server(b, st, ss);
+	stats_write_io(b, st, ss);
+	stats_write_process(b, sp);
 }
 
 /* n with a comma every three digits: 1,204. */

@@ -13,7 +13,7 @@
  * and of a fragment, CONNECT only with host:port) and every error a
  * 4xx/5xx status the server can send; r_tls is set exactly when the
  * refused request began with a TLS handshake record's first byte. What a
- * request kept of its preconditions must agree with http_not_modified().
+ * request kept of its preconditions must agree with cond_not_modified().
  *
  * Flags (byte 0): bits 0-1 pick max_header_size (256, 1024, 8192 or
  * 65536 bytes).
@@ -88,20 +88,20 @@ fuzz_http_check_cond(const struct http_request *r)
 	FUZZ_CHECK(!r->r_ims_ok || r->r_nims == 1, "If-Modified-Since used "
 	    "with %d fields", r->r_nims);
 	if (!getlike) {
-		FUZZ_CHECK(!http_not_modified(r, 0, 0), "304 for a method "
+		FUZZ_CHECK(!cond_not_modified(r, 0, 0), "304 for a method "
 		    "other than GET and HEAD");
 		return;
 	}
 	for (i = 0; i < r->r_inm_n; i++)
-		FUZZ_CHECK(http_not_modified(r, r->r_inm_tag[i], 0),
+		FUZZ_CHECK(cond_not_modified(r, r->r_inm_tag[i], 0),
 		    "If-None-Match tag %d does not match", i);
 	switch (r->r_inm) {
 	case HTTP_INM_ANY:
-		FUZZ_CHECK(http_not_modified(r, 1, 0), "* does not match");
+		FUZZ_CHECK(cond_not_modified(r, 1, 0), "* does not match");
 		break;
 	case HTTP_INM_UNUSABLE:
-		FUZZ_CHECK(!http_not_modified(r, 1, 0) &&
-		    !http_not_modified(r, 0, FUZZ_HTTP_LONG_AGO),
+		FUZZ_CHECK(!cond_not_modified(r, 1, 0) &&
+		    !cond_not_modified(r, 0, FUZZ_HTTP_LONG_AGO),
 		    "unusable If-None-Match matched");
 		break;
 	case HTTP_INM_LIST:
@@ -109,18 +109,18 @@ fuzz_http_check_cond(const struct http_request *r)
 		 * whatever If-Modified-Since says. */
 		for (i = 0; i < r->r_inm_n && r->r_inm_tag[i] != 0; i++)
 			;
-		FUZZ_CHECK(i < r->r_inm_n || !http_not_modified(r, 0,
+		FUZZ_CHECK(i < r->r_inm_n || !cond_not_modified(r, 0,
 		    FUZZ_HTTP_LONG_AGO), "If-Modified-Since decided despite "
 		    "If-None-Match");
 		break;
 	case HTTP_INM_NONE:
 		if (r->r_ims_ok) {
 			/* A date is years 0 to 9999: no overflow here. */
-			FUZZ_CHECK(http_not_modified(r, 0, r->r_ims) &&
-			    !http_not_modified(r, 0, r->r_ims + 1),
+			FUZZ_CHECK(cond_not_modified(r, 0, r->r_ims) &&
+			    !cond_not_modified(r, 0, r->r_ims + 1),
 			    "If-Modified-Since compares wrong");
 		} else
-			FUZZ_CHECK(!http_not_modified(r, 0,
+			FUZZ_CHECK(!cond_not_modified(r, 0,
 			    FUZZ_HTTP_LONG_AGO), "304 without a precondition");
 		break;
 	}

@@ -73,7 +73,7 @@ START_TEST(test_date)
 	ck_assert_msg(cd.cd_time >= before && cd.cd_time <= after,
 	    "cached second %lld outside [%lld, %lld]", (long long)cd.cd_time,
 	    (long long)before, (long long)after);
-	http_date(cd.cd_time, want, sizeof want);
+	date_format(cd.cd_time, want, sizeof want);
 	ck_assert_str_eq(a, want);
 	b = clock_date(base, &cd);
 	ck_assert_ptr_eq(a, b);

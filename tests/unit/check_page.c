@@ -151,9 +151,9 @@ validators(char *buf, size_t size, const char *body, size_t len,
 {
 	char	 date[PAGE_DATE_LEN + 1];
 
-	http_date(mtime, date, sizeof date);
+	date_format(mtime, date, sizeof date);
 	snprintf(buf, size, "ETag: \"%016" PRIx64 "-%zx\"\r\n"
-	    "Last-Modified: %s\r\n", http_hash(body, len), len, date);
+	    "Last-Modified: %s\r\n", cond_hash(body, len), len, date);
 }
 
 /* Check p's head is exactly what page_build() promises. */
@@ -591,7 +591,7 @@ START_TEST(test_etag)
 
 	n = page_etag(a, sizeof a, "hello", 5);
 	snprintf(want, sizeof want, "\"%016" PRIx64 "-5\"",
-	    http_hash("hello", 5));
+	    cond_hash("hello", 5));
 	ck_assert_str_eq(a, want);
 	ck_assert_uint_eq(n, strlen(want));
 	ck_assert_uint_eq(page_etag(a, sizeof a, "", 0), 20);
@@ -641,7 +641,7 @@ START_TEST(test_load_validators)
 	ck_assert_uint_eq(nm->p_bodylen, 0);
 	ck_assert_ptr_null(nm->p_notmod);
 	/* p_tag is the hash of the ETag value, quotes included. */
-	ck_assert(p->p_tag == http_hash(extra + 6,
+	ck_assert(p->p_tag == cond_hash(extra + 6,
 	    (size_t)(strchr(extra, '\r') - extra - 6)));
 
 	for (i = 0; i < PAGE_COUNT; i++) {
