@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The access log file (access_log = PATH), written the way nginx writes
  * its own: each worker appends its lines to a buffer of its own

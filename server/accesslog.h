@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * accesslog.h: access_log = PATH: a buffered file per worker.
  * Included by hellod.h, after the headers before it in the map there.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Socket addresses as people read them, for logs, listener names and the
  * fd store's names.

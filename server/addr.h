@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * addr.h: socket addresses as text.
  * Included by hellod.h, after the headers before it in the map there.

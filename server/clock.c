@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Time for every loop: monotonic clocks, timevals, and the Date header
  * cache. The lowest shared facility: it calls nothing of hellod's but

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * clock.h: monotonic time, timevals, the Date cache.
  * Included by hellod.h, after the headers before it in the map there.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The preconditions of a conditional GET or HEAD (RFC 9110 13): what the
  * parser keeps of If-None-Match and If-Modified-Since, as numbers, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The configuration file: `key = value` lines, `#` comments, blank lines;
  * then the command line's `-o key=value` overrides, each applied as if it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * config.h: the configuration: file, -o overrides, keys, values.
  * Included by hellod.h, after the headers before it in the map there.

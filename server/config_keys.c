@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The configuration keys: one table (config_table[]) with each key's type,
  * bounds, default and help, and one setter per type that parses a value

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Values of the configuration: parsing durations, sizes, numbers, worker
  * counts and listen addresses (pure functions of their text, for

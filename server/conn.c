@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A connection: a socket and its bufferevent, made at accept and freed
  * at close, and one timer; all owned by struct conn, with exactly one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * conn.h: a connection: its socket, bufferevent and timer.
  * Included by hellod.h, after the headers before it in the map there.

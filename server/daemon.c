@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The server as a whole, in the main thread: signals as loop events,
  * reload (parse the new config and pages first, swap only if both are

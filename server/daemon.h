@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * daemon.h: the server as a whole: signals, reload, shutdown.
  * Included by hellod.h, after the headers before it in the map there.

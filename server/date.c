@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * HTTP-dates (RFC 9110 5.6.7), kept pure: formatted from and parsed to a
  * time_t without the locale, the time zone or a clock.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * hellod: the Rust async book's /sleep server, done properly in C.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The HTTP/1.1 request parser (RFC 9112), kept pure: it sees an evbuffer
  * and a struct http_request, never a socket, a clock or a global.

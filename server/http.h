@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * http.h: the request parser (pure).
  * Included by hellod.h, after the headers before it in the map there.

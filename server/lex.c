@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The byte-level lexer of the HTTP/1.1 request parser (RFC 9112 3, 5
  * and 7.1.1): it judges each byte of the current line as it arrives,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Listening sockets: one evconnlistener per socket and worker, all
  * feeding serve_new(). With more than one worker each binds its own

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * listener.h: one listening socket of one worker.
  * Included by hellod.h, after the headers before it in the map there.

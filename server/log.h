@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log.h: log lines to stderr or the journal; the access log's lines.
  * Included by hellod.h, after the headers before it in the map there.

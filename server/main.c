@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * hellod: serve GET / at once and GET /sleep after a delay, without one
  * slow request holding up any other.

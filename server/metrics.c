@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The metrics listener: metrics_listen, a second, separate listener that
  * answers GET /metrics in the Prometheus text format and nothing else, so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * metrics.h: the metrics_listen endpoint.
  * Included by hellod.h, after the headers before it in the map there.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What hellod tells systemd while it runs, from the main loop: the
  * STATUS= line (what it serves, then live figures once a second, for

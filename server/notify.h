@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * notify.h: STATUS= and WATCHDOG=1 while running.
  * Included by hellod.h, after the headers before it in the map there.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Pages held in memory. Each response is prebuilt once when the pages are
  * loaded: status line and fixed headers in one block, and the body. Per

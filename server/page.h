@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * page.h: the pages, prebuilt responses, ETag and 304.
  * Included by hellod.h, after the headers before it in the map there.

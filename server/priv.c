@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Least privilege. Nothing hellod does while serving needs root. Started
  * as root (to bind a port below 1024, say), it binds its sockets and loads

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * priv.h: least privilege: dropping root to `user`.
  * Included by hellod.h, after the headers before it in the map there.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The route table: the book's two paths, matched exactly on the path
  * without its query string. Everything else is 404; any method other

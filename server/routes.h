@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * routes.h: path to route.
  * Included by hellod.h, after the headers before it in the map there.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Serving HTTP/1.1 on a connection (conn.c): the state machine that
  * takes requests from it, answers them, keeps it alive, sleeps, lingers

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * serve.h: HTTP/1.1 served on a connection.
  * Included by hellod.h, after the headers before it in the map there.

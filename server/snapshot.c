@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A snapshot is one loaded configuration with its pages. The main thread
  * makes one at start-up and on each good reload, and hands a reference to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * snapshot.h: one loaded configuration and its pages.
  * Included by hellod.h, after the headers before it in the map there.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The server's listening sockets as a whole: where they come from at
  * start, and how they outlive the process.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sockets.h: the listening sockets, from systemd and back.
  * Included by hellod.h, after the headers before it in the map there.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The stall check of a worker's loop: a timer that should fire every
  * stall_warn / 2; when it fires more than stall_warn late, a callback (or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * stall.h: the stall check of a worker's loop.
  * Included by hellod.h, after the headers before it in the map there.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Counters for the metrics, and their Prometheus text exposition.
  *

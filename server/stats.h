@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * stats.h: counters and the metrics text.
  * Included by hellod.h, after the headers before it in the map there.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * systemd integration through libsystemd: readiness, reload and stop
  * notifications and watchdog pings (sd_notify(3)), socket activation

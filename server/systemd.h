@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * systemd.h: libsystemd: notify, listen fds, fd store, journal.
  * Included by hellod.h, after the headers before it in the map there.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The request-target of a request line (RFC 9112 3.2), its bytes already
  * judged by lex.c: which of the four forms it has, whether its authority

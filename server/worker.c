@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A worker: one thread running one event loop with its own listeners,
  * connections, timers and Date cache. Workers share nothing on the hot

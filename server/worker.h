@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * worker.h: one thread, one event loop.
  * Included by hellod.h, after the headers before it in the map there.

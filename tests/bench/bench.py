@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """hellod vs nginx, side by side (`make bench`; python3 stdlib only); with
 BENCH_BEFORE, the before/after table against nginx and tokio (see below).
 

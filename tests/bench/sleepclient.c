@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sleepclient: hold N connections open on GET /sleep and time them.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * An LD_PRELOAD library for test_bufferevents.py: it counts, per socket,
  * the connections hellod accepts and the bufferevents libevent makes and

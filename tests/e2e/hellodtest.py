@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Helpers for the hellod end-to-end tests (python3 stdlib only).
 
 The test scripts are run by automake from the build directory with:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """A real systemd as PID 1 for the hellod tests, in a systemd-nspawn container.
 
     systemd-nspawn --directory=/ --volatile=yes --boot --private-network ...

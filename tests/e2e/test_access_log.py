@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """access_log = PATH: access lines go to a file, buffered per worker, not to
 stderr. Every response's line reaches the file: at exit, and within the
 flush interval while hellod runs. SIGUSR1 after a rename (what logrotate

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """`make bench` smoke test, hellod only (no nginx, wrk, cargo or root
 needed): tests/bench/bench.py imports (so it compiles), its sleep client
 holds 50 /sleep connections against hellod and counts 50 200s, and the

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """A real browser (headless Chromium) renders / and /nope; screenshots are saved
 under $HELLOD_BUILDDIR/tests/e2e/screenshots/.  A reload of / is revalidated
 and served as 304, and loading /, /nope or a built-in error page makes no

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Every accepted connection is one libevent bufferevent from accept to
 close: hellod runs with tests/e2e/bevcount.so preloaded, which logs each
 accept, bufferevent_socket_new and bufferevent_free by socket, and the

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Concurrency: many pending /sleep requests do not block each other or GET /;
 clients that disconnect during /sleep are freed at once."""
 

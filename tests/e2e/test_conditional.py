@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Conditional GET: ETag, Last-Modified and Cache-Control on the hello page,
 304 Not Modified for If-None-Match / If-Modified-Since (GET and HEAD, / and
 /sleep, the latter only after its delay), no validators on 404 and errors,

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Command line and configuration file: -t, -h, -V, -o KEY=VALUE, errors as
 PATH:LINE: message (the pages under root checked in the same pass), exit codes
 0 / 64 / 71 / 78."""

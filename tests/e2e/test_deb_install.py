@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """The Debian package installed, run and purged under a real systemd.
 
 Usage: test_deb_install.py PATH/TO/hellod_*.deb   (run by `make check-deb`)

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Documentation stays in step with the program: every config key printed by
 `hellod -h` is documented in conf/hellod.conf and, with the same default, in
 the hellod.conf(5) man page; hellod(8) documents the options and exit codes;

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Hostile clients: 2,000 slowloris clients dripping a request head one byte
 a second do not slow down anyone else, and header_timeout cuts them off with
 408; clients that pipeline requests and never read the responses are

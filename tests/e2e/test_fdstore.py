@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Listening sockets that outlive the process (systemd's file-descriptor
 store), and one owner per address (issue 15, sections 1 and 2).
 

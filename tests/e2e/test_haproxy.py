@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Rolling restarts behind HAProxy lose no request.
 
 The shipped packaging/haproxy/hellod.cfg, with its three ports (8080, 7878,

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """The hardened build: `hardening-check` (Debian devscripts) on the built
 server/hellod and on the hellod that `make install DESTDIR=...` installs.
 

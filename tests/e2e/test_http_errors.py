@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Bad requests: each class of bad input gets its status, `Connection: close`,
 and the connection is closed; the server keeps serving new connections."""
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Journal-friendly logging: when JOURNAL_STREAM ("DEV:INO", set by systemd
 for a service whose stderr is the journal) names hellod's stderr, every line
 is "<N>message" with its syslog priority (3 error, 4 warning, 6 info and

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Connection limits: max_connections closes idle keep-alive connections
 first and then pauses accepting, until the count is down to 90%; running out
 of descriptors (EMFILE) pauses accepting without spinning the loop or

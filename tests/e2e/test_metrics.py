@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Prometheus metrics (`metrics_listen`), checked with Prometheus's own
 tools: `promtool check metrics` lints a scrape; exact counter values after a
 known sequence of requests (requests by route and code, connections accepted

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Least privilege (the `user` key): started as root, hellod binds, loads its
 pages, then switches every thread to `user` with that user's groups before it
 serves, and cannot get root back; reloads then read the files as that user.

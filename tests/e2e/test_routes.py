@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Routes: /, /sleep, 404s, HEAD, 405, absolute-form targets, query strings."""
 
 import os

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Closing an idle connection loses no request (issue 15, section 2).
 
 At SIGTERM, and when max_connections makes room by closing an idle

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Signals: SIGHUP reload (pages + config, broken config keeps the old one),
 SIGTERM/SIGINT graceful shutdown, second SIGTERM exits at once; SIGHUP every
 100 ms under load fails no request and drops no connection; SIGTERM under

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Responses held inside hellod: small socket buffers in a private netns.
 
 On loopback the kernel's send buffers grow to megabytes, so responses

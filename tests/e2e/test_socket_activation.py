@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Socket activation through systemd-socket-activate: it binds the sockets,
 and on the first connection execs hellod (same pid) with LISTEN_FDS; hellod
 must serve on exactly those fds and ignore its `listen` keys (the port in the

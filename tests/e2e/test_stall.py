@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Event-loop stall detection. server/hellod-testhooks is hellod built with
 HELLOD_TEST_HOOKS: on SIGUSR2 every worker's loop blocks for
 $HELLOD_TEST_STALL_MS (300 ms here) inside a callback, as a slow callback would.

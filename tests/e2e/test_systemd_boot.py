@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """hellod under a real systemd as PID 1 (level 3 of the systemd tests).
 
 The build is installed with `make install DESTDIR=...`, then a container is

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """systemd notifications: the test plays the service manager. It binds the
 NOTIFY_SOCKET datagram socket (with SO_PASSCRED, so every datagram carries its
 sender's pid), starts hellod with NOTIFY_SOCKET and WATCHDOG_USEC, and checks

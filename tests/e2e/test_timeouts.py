@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Timeouts: header_timeout (408 / silent close), keepalive_timeout, write_timeout."""
 
 import os

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """The systemd units as `make install` installs them: `systemd-analyze verify`
 prints nothing for hellod.service and hellod.socket, and `systemd-analyze
 security --offline=true` rates hellod.service at most 1.0 ("SAFE").

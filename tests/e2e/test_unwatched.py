@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """A connection whose socket the event loop cannot watch (epoll_ctl ADD
 fails: ENOMEM, or ENOSPC past fs.epoll.max_user_watches) is closed at once,
 not left deaf: with its read event off, a client that leaves during /sleep

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Worker threads (`workers = N`): hellod runs 1 + N threads; connections
 spread over the workers (the access line's `w=N` names the worker); 200
 concurrent /sleep requests all finish in about one sleep; max_connections

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Shared by the fuzz harnesses (tests/fuzz/fuzz_*.c), built two ways:
  * with clang's libFuzzer by `make fuzz`, and with the ordinary compiler

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Helpers shared by the fuzz harnesses: failing loudly, and cutting an
  * input into its header and segments (fuzz.h describes the layout).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Fuzz harness for the config parser (server/config.c), driven as the
  * unit tests drive it: config_parse() on the text of a file, here named

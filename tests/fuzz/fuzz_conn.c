@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Fuzz harness for a whole connection: the bytes reach the real
  * connection code (server/conn.c) through a socket, and what comes back

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Fuzz harness for the HTTP request parser (server/http.c).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * main() for a fuzz harness built without libFuzzer (make check): run
  * each input through LLVMFuzzerTestOneInput() once, as a libFuzzer binary

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """The shape of server/, checked (tests/layout/callgraph.py draws it).
 
 No circle among the files of server/ (a lower file never calls up into

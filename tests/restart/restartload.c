@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * restartload: constant HTTP load that counts what a server restart costs,
  * for tests/restart/test_restarts.py.

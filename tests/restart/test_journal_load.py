@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Lifecycle lines reach the journal under a minute of full load (issue 15, 3).
 
 Usage: test_journal_load.py PATH/TO/hellod_*.deb       (run by `make check-deb`)

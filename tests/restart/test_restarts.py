@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Requests lost when systemd restarts hellod under load (issue 15, part 4).
 
 Usage: test_restarts.py PATH/TO/hellod_*.deb            (run by `make check-deb`)

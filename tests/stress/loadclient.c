@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * loadclient: a fixed number of requests against hellod, each response
  * checked, for the soak test (tests/stress/test_soak.py).

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Abort flood (`make stress`): 10,000 clients send GET /sleep and go away
 mid-sleep, half with a FIN (close) and half with a reset (SO_LINGER 0),
 in ROUNDS rounds. After each round hellod's descriptors must be back to

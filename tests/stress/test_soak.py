@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Soak (`make stress`): 1,000,000 keep-alive requests, then 100,000 short
 connections (one request each, Connection: close), against one hellod, each
 response checked by tests/stress/loadclient. Afterwards hellod's open

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for accesslog.c: a worker's buffer of access lines, what it
  * writes to the file and when (a full buffer, a switch, the end; never a

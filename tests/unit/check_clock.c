@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for clock.c: monotonic time, timevals, the Date cache.
  */

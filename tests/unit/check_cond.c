@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for cond.c: what the parser keeps of If-None-Match and
  * If-Modified-Since, cond_not_modified() against a page's validators,

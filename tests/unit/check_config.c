@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for config.c: the key table, value parsers (durations,
  * sizes, listen addresses), the file parser with its PATH:LINE: errors,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for date.c: IMF-fixdate formatting whatever the time zone,
  * the three HTTP-date formats parsed, good and bad, and the two agreeing

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for http.c: the incremental request parser (whole blocks
  * and byte by byte must agree), pipelining, body discard, the head size

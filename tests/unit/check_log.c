@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for log.c: when stderr counts as the journal ($JOURNAL_STREAM),
  * and what a line looks like either way; access entries with fields in the

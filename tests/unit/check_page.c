@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for page.c: prebuilt response heads, page_write(), loading
  * the page files with pages_load(), and the hello page's validators and

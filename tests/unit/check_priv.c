@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for priv.c: user lookup, what is done for each combination
  * of `user` and effective uid (priv_plan), the refusal of root without

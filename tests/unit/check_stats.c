@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for stats.c: counting, summing workers, the Prometheus
  * exposition and the STATUS= line.

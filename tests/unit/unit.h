@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Shared by the Check unit tests: run one suite and turn its result into
  * the exit status automake expects.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Check the valgrind logs of `make check-valgrind` (python3 stdlib only).
 
 Usage: vglogs.py DIR

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 //! hellod-tokio-anchor: hellod's job done the ordinary tokio way, the
 //! "anchor" that `make bench` compares hellod with (tests/bench/tokio/README).
 //!
