@@ -18,7 +18,7 @@
 
 #define OFF(f)		offsetof(struct config, f)
 
-/* Sorted by name; `hellod -h` and the README follow this order. */
+/* Sorted by name; `hellod -h` and hellod.conf(5) follow this order. */
 static const struct config_key config_table[] = {
 	{ "access_log", CONF_ACCESSLOG, 0, 0, "stderr", OFF(cf_access_log),
 	  "one line per response: off, stderr (or on), or a file path "
