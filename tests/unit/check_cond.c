@@ -23,29 +23,6 @@
 
 #define MAX_HEAD	8192	/* the default max_header_size */
 
-/* in, len with CR, LF, NUL and other controls escaped, for messages. */
-static const char *
-escape(const char *in, size_t len)
-{
-	static char	 out[4096];
-	size_t		 i, o = 0;
-	unsigned char	 ch;
-
-	for (i = 0; i < len && o + 5 < sizeof out; i++) {
-		ch = (unsigned char)in[i];
-		if (ch == '\r')
-			o += snprintf(out + o, sizeof out - o, "\\r");
-		else if (ch == '\n')
-			o += snprintf(out + o, sizeof out - o, "\\n");
-		else if (ch < 0x20 || ch >= 0x7f || ch == '\\')
-			o += snprintf(out + o, sizeof out - o, "\\x%02x", ch);
-		else
-			out[o++] = (char)ch;
-	}
-	out[o] = '\0';
-	return (out);
-}
-
 /* Parse a whole GET / with extra header lines into req (HTTP_COMPLETE). */
 static void
 parse_cond(struct http_request *req, const char *method, const char *hdrs)
@@ -59,7 +36,8 @@ parse_cond(struct http_request *req, const char *method, const char *hdrs)
 	evbuffer_add(buf, in, strlen(in));
 	http_request_init(req, MAX_HEAD);
 	ck_assert_msg(http_parse(req, buf) == HTTP_COMPLETE, "\"%s\": %s",
-	    escape(in, strlen(in)), req->r_error != NULL ? req->r_error : "");
+	    unit_escape(in, strlen(in)),
+	    req->r_error != NULL ? req->r_error : "");
 	ck_assert_uint_eq(evbuffer_get_length(buf), 0);
 	evbuffer_free(buf);
 }
@@ -125,7 +103,7 @@ START_TEST(test_if_none_match)
 	parse_cond(&req, "GET", inm_cases[_i].hdrs);
 	ck_assert_msg(req.r_inm == inm_cases[_i].inm && req.r_inm_n ==
 	    inm_cases[_i].n, "\"%s\": inm %d n %d, want %d %d",
-	    escape(inm_cases[_i].hdrs, strlen(inm_cases[_i].hdrs)),
+	    unit_escape(inm_cases[_i].hdrs, strlen(inm_cases[_i].hdrs)),
 	    (int)req.r_inm, req.r_inm_n, (int)inm_cases[_i].inm,
 	    inm_cases[_i].n);
 	for (i = 0; i < inm_cases[_i].n; i++) {
@@ -232,7 +210,7 @@ START_TEST(test_not_modified)
 	parse_cond(&req, nm_cases[_i].method, nm_cases[_i].hdrs);
 	got = cond_not_modified(&req, TAG(ETAG), MTIME);
 	ck_assert_msg(got == nm_cases[_i].notmod, "%s \"%s\": %d, want %d",
-	    nm_cases[_i].method, escape(nm_cases[_i].hdrs,
+	    nm_cases[_i].method, unit_escape(nm_cases[_i].hdrs,
 	    strlen(nm_cases[_i].hdrs)), got, nm_cases[_i].notmod);
 	http_request_clear(&req);
 }

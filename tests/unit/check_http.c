@@ -466,29 +466,6 @@ static const struct http_case cases[] = {
 	    "Content-Length: 99999999999999999999999\r\n\r\n", 0),
 };
 
-/* in, len with CR, LF, NUL and other controls escaped, for messages. */
-static const char *
-escape(const char *in, size_t len)
-{
-	static char	 out[4096];
-	size_t		 i, o = 0;
-	unsigned char	 ch;
-
-	for (i = 0; i < len && o + 5 < sizeof out; i++) {
-		ch = (unsigned char)in[i];
-		if (ch == '\r')
-			o += snprintf(out + o, sizeof out - o, "\\r");
-		else if (ch == '\n')
-			o += snprintf(out + o, sizeof out - o, "\\n");
-		else if (ch < 0x20 || ch >= 0x7f || ch == '\\')
-			o += snprintf(out + o, sizeof out - o, "\\x%02x", ch);
-		else
-			out[o++] = (char)ch;
-	}
-	out[o] = '\0';
-	return (out);
-}
-
 /* Run one case with all the input in the buffer at once. */
 static void
 run_block(const struct http_case *c, int i)
@@ -499,7 +476,7 @@ run_block(const struct http_case *c, int i)
 	const char		*path, *esc;
 	size_t			 len;
 
-	esc = escape(c->in, c->len);
+	esc = unit_escape(c->in, c->len);
 	ck_assert_ptr_nonnull(buf = evbuffer_new());
 	http_request_init(&req, MAX_HEAD);
 	ck_assert_int_eq(evbuffer_add(buf, c->in, c->len), 0);
@@ -592,7 +569,7 @@ run_bytes(const struct http_case *c, int i)
 	const char		*path, *esc;
 	size_t			 len, fed;
 
-	esc = escape(c->in, c->len);
+	esc = unit_escape(c->in, c->len);
 	ck_assert_ptr_nonnull(buf = evbuffer_new());
 	http_request_init(&req, MAX_HEAD);
 	res = feed_bytes(&req, buf, c->in, c->len, &fed);
@@ -733,15 +710,15 @@ compare_modes(const char *in, size_t len, size_t max_head, unsigned int n)
 	ck_assert_msg(a.res == b.res && a.status == b.status &&
 	    a.error == b.error && a.tls == b.tls,
 	    "mutation %u \"%s\" (max %zu): block %d/%d/%s, bytes %d/%d/%s", n,
-	    escape(in, len), max_head, a.res, a.status,
+	    unit_escape(in, len), max_head, a.res, a.status,
 	    a.error == NULL ? "" : a.error, b.res, b.status,
 	    b.error == NULL ? "" : b.error);
 	ck_assert_msg(memcmp(&a, &b, sizeof a) == 0,
 	    "mutation %u \"%s\": block and bytes disagree (method %d/%d "
 	    "minor %d/%d keepalive %d/%d consumed %zu/%zu head %zu/%zu path "
-	    "%s/%s)", n, escape(in, len), a.method, b.method, a.minor, b.minor,
-	    a.keepalive, b.keepalive, a.consumed, b.consumed, a.head, b.head,
-	    a.path, b.path);
+	    "%s/%s)", n, unit_escape(in, len), a.method, b.method, a.minor,
+	    b.minor, a.keepalive, b.keepalive, a.consumed, b.consumed, a.head,
+	    b.head, a.path, b.path);
 }
 
 /* A small deterministic PRNG (so failures can be replayed). */
@@ -1345,11 +1322,12 @@ START_TEST(test_keepalive)
 			res = http_parse(&req, buf);
 		}
 		ck_assert_msg(res == HTTP_COMPLETE, "\"%s\": %d %d %s",
-		    escape(in, strlen(in)), res, req.r_status,
+		    unit_escape(in, strlen(in)), res, req.r_status,
 		    req.r_error == NULL ? "" : req.r_error);
 		ck_assert_msg(http_keepalive(&req) == conns[_i].keepalive,
-		    "\"%s\": keepalive %d, want %d", escape(in, strlen(in)),
-		    http_keepalive(&req), conns[_i].keepalive);
+		    "\"%s\": keepalive %d, want %d",
+		    unit_escape(in, strlen(in)), http_keepalive(&req),
+		    conns[_i].keepalive);
 		http_request_clear(&req);
 	}
 	evbuffer_free(buf);
@@ -1723,7 +1701,7 @@ START_TEST(test_at_once)
 	const char		*in = at_once[_i].in, *esc;
 	size_t			 len = at_once[_i].len, fed;
 
-	esc = escape(in, len);
+	esc = unit_escape(in, len);
 	ck_assert_ptr_nonnull(buf = evbuffer_new());
 	http_request_init(&req, MAX_HEAD);
 	ck_assert_int_eq(feed_bytes(&req, buf, in, len, &fed), HTTP_ERROR);
@@ -1796,7 +1774,7 @@ START_TEST(test_tls)
 		ck_assert_int_eq(http_parse(&req, buf), HTTP_ERROR);
 		ck_assert_int_eq(req.r_status, 400);
 		ck_assert_msg(req.r_tls == 0, "\"%s\" taken for TLS",
-		    escape(other[i], strlen(other[i])));
+		    unit_escape(other[i], strlen(other[i])));
 		ck_assert_ptr_null(strstr(req.r_error, "TLS"));
 		http_request_clear(&req);
 		evbuffer_drain(buf, evbuffer_get_length(buf));
@@ -1835,7 +1813,7 @@ START_TEST(test_connect)
 		http_request_init(&req, MAX_HEAD);
 		evbuffer_add(buf, in[i], strlen(in[i]));
 		ck_assert_msg(http_parse(&req, buf) == HTTP_COMPLETE,
-		    "\"%s\": %d %s", escape(in[i], strlen(in[i])),
+		    "\"%s\": %d %s", unit_escape(in[i], strlen(in[i])),
 		    req.r_status, req.r_error == NULL ? "" : req.r_error);
 		ck_assert_int_eq(req.r_method, HTTP_M_OTHER);
 		ck_assert_uint_eq(evbuffer_get_length(buf), 0);
