@@ -99,7 +99,10 @@ int		 config_key_defaults(struct config *);
 void		 config_usage(FILE *);
 
 /* config_value.c: values parsed, compared and copied */
-int		 config_cause(char **, const char *, ...) printflike(2, 3);
+void		 config_causef(char **, const char *, ...) printflike(2, 3);
+/* A message in *cause, and -1, for `return (config_cause(...))`: a macro,
+ * so that the analyzers see the -1 (they do not follow variadic calls). */
+#define config_cause(cause, ...)	(config_causef((cause), __VA_ARGS__), -1)
 int		 config_parse_uint(const char *, uint64_t *);
 int		 config_parse_duration(const char *, uint64_t *);
 int		 config_parse_size(const char *, uint64_t *);

@@ -18,9 +18,9 @@
 
 #include "hellod.h"
 
-/* Fill *cause with a message; always returns -1, for `return (...)`. */
-int
-config_cause(char **cause, const char *fmt, ...)
+/* Fill *cause with a message (config_cause() is this, then -1). */
+void
+config_causef(char **cause, const char *fmt, ...)
 {
 	va_list	ap;
 
@@ -28,7 +28,6 @@ config_cause(char **cause, const char *fmt, ...)
 	if (vasprintf(cause, fmt, ap) == -1)
 		*cause = NULL;		/* the caller says out of memory */
 	va_end(ap);
-	return (-1);
 }
 
 /* A number's unit suffix and what it multiplies by. */
