@@ -375,12 +375,12 @@ config_root_cause(const char *root, const char *cause)
 }
 
 /*
- * Load the pages under root as the daemon will, so that a bad root is
- * reported with the other errors: at its line, or its -o, or as the
- * default.
+ * Load the pages under root, so that a bad root is reported with the
+ * other errors: at its line, or its -o, or as the default. Returns the
+ * pages, or NULL with the error counted.
  */
-static void
-config_check_root(struct config_parse *p, struct config *cf)
+static struct pages *
+config_load_root(struct config_parse *p, struct config *cf)
 {
 	const struct config_key	*keys, *k = config_key_find("root");
 	struct pages		*ps;
@@ -388,10 +388,12 @@ config_check_root(struct config_parse *p, struct config *cf)
 	const char		*msg;
 	size_t			 n, idx;
 
-	if ((ps = pages_load(cf->cf_root, &cause)) != NULL) {
-		pages_free(ps);
-		return;
+	if (cf->cf_root == NULL) {		/* out of memory */
+		p->p_errors++;
+		return (NULL);
 	}
+	if ((ps = pages_load(cf->cf_root, &cause)) != NULL)
+		return (ps);
 	keys = config_keys(&n);
 	idx = (size_t)(k - keys);
 	if (cause != NULL)
@@ -413,6 +415,7 @@ config_check_root(struct config_parse *p, struct config *cf)
 	}
 	free(why);
 	free(cause);
+	return (NULL);
 }
 
 /* A config with every key at its default; NULL if out of memory. */
@@ -508,17 +511,24 @@ config_read(const char *path, size_t *len, char **errors)
 
 /*
  * Read and parse a file, apply the overrides (a NULL-terminated list of
- * "KEY=VALUE", or NULL), then check that the pages under root load.
- * Errors as for config_parse(), from all three in one list. The config
- * keeps the overrides, for a reload to apply them again.
+ * "KEY=VALUE", or NULL), then load the pages under root. Errors as for
+ * config_parse(), from all three in one list. The config keeps the
+ * overrides, for a reload to apply them again. With psp, a config comes
+ * with its pages in *psp (read once: the daemon serves these); without,
+ * they are only checked.
  */
 struct config *
-config_load(const char *path, char *const *overrides, char **errors)
+config_load(const char *path, char *const *overrides, struct pages **psp,
+    char **errors)
 {
 	struct config_parse	 p;
 	struct config		*cf;
+	struct pages		*ps;
 	char			*buf;
 	size_t			 len;
+
+	if (psp != NULL)
+		*psp = NULL;
 
 	*errors = NULL;
 	if ((buf = config_read(path, &len, errors)) == NULL)
@@ -533,9 +543,12 @@ config_load(const char *path, char *const *overrides, char **errors)
 	config_parse_text(&p, cf, buf, len);
 	free(buf);
 	config_apply_overrides(&p, cf, overrides);
-	if (cf->cf_root != NULL)
-		config_check_root(&p, cf);
-	return (config_finish(&p, cf, errors));
+	ps = config_load_root(&p, cf);
+	if ((cf = config_finish(&p, cf, errors)) == NULL || psp == NULL)
+		pages_free(ps);
+	else
+		*psp = ps;
+	return (cf);
 }
 
 /* Free a config; NULL is fine. */

@@ -87,7 +87,9 @@ struct config_src {
 struct config	*config_parse(const char *, const char *, size_t, char **);
 const char	*config_where(const struct config *, unsigned int,
 		     const char *, const char *, char *, size_t);
-struct config	*config_load(const char *, char *const *, char **);
+struct pages;
+struct config	*config_load(const char *, char *const *, struct pages **,
+		     char **);
 void		 config_free(struct config *);
 
 /* config_keys.c: the key table and a setter per type */

@@ -345,9 +345,9 @@ server_reload_load(struct server *s, const struct config *ocf,
     struct pages **nps)
 {
 	struct config	*ncf;
-	char		*errors, *cause, *line, *save, *first = NULL;
+	char		*errors, *line, *save, *first = NULL;
 
-	if ((ncf = config_load(ocf->cf_path, ocf->cf_overrides,
+	if ((ncf = config_load(ocf->cf_path, ocf->cf_overrides, nps,
 	    &errors)) == NULL) {
 		log_error("reload failed, keeping running config");
 		for (line = errors != NULL ? strtok_r(errors, "\n", &save) :
@@ -359,15 +359,6 @@ server_reload_load(struct server *s, const struct config *ocf,
 		server_reload_failed(s, first != NULL ? first :
 		    errors != NULL ? "configuration errors" : "out of memory");
 		free(errors);
-		return (NULL);
-	}
-	if ((*nps = pages_load(ncf->cf_root, &cause)) == NULL) {
-		log_error("reload failed, keeping running config: %s",
-		    cause != NULL ? cause : "out of memory");
-		server_reload_failed(s, cause != NULL ? cause :
-		    "out of memory");
-		free(cause);
-		config_free(ncf);
 		return (NULL);
 	}
 	return (ncf);

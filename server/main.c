@@ -130,8 +130,8 @@ main_config_errors(const char *path, const char *errors)
 }
 
 /*
- * Load the config (file, -o, then the pages check) and the pages, and
- * refuse root without `user` (here, so that -t says so too). Returns 0,
+ * Load the config (file, -o, then the pages under root), and refuse
+ * root without `user` (here, so that -t says so too). Returns 0,
  * or the exit status with nothing left to free.
  */
 static int
@@ -143,19 +143,11 @@ main_load(const struct main_args *ma, struct config **cfp,
 	char		*errors, *cause;
 	int		 status;
 
-	if ((cf = config_load(ma->ma_path, ma->ma_overrides,
+	if ((cf = config_load(ma->ma_path, ma->ma_overrides, &ps,
 	    &errors)) == NULL) {
 		status = main_config_errors(ma->ma_path, errors);
 		free(errors);
 		return (status);
-	}
-	/* Checked by config_load(); fails only if the files just changed. */
-	if ((ps = pages_load(cf->cf_root, &cause)) == NULL) {
-		log_plain(LOG_LEVEL_ERROR, "hellod: %s",
-		    cause != NULL ? cause : "out of memory");
-		free(cause);
-		config_free(cf);
-		return (HELLOD_EXIT_CONFIG);
 	}
 	if (priv_check(cf, &cause) == -1) {
 		status = main_config_errors(ma->ma_path, cause);

@@ -1469,6 +1469,7 @@ START_TEST(test_load_ok)
 {
 	char		 dir[64], path[128], want[128];
 	struct config	*cf;
+	struct pages	*ps;
 	char		*errors = untouched;
 
 	make_tmpdir(dir, sizeof dir);
@@ -1476,7 +1477,7 @@ START_TEST(test_load_ok)
 	write_file(path, "# test\nroot = pages\nsleep = 1s\n"
 	    "listen = 127.0.0.1:0\n");
 	make_pages(dir, "pages");
-	cf = config_load(path, NULL, &errors);
+	cf = config_load(path, NULL, NULL, &errors);
 	ck_assert_msg(cf != NULL, "%s", errors == NULL || errors == untouched ?
 	    "" : errors);
 	ck_assert_ptr_null(errors);
@@ -1487,6 +1488,22 @@ START_TEST(test_load_ok)
 	ck_assert_uint_eq(cf->cf_nlisten, 1);
 	check_inet(&cf->cf_listen[0], "127.0.0.1:0", "127.0.0.1", 0);
 	config_free(cf);
+
+	/* Asked for, the pages come with the config: the ones checked. */
+	cf = config_load(path, NULL, &ps, &errors);
+	ck_assert_ptr_nonnull(cf);
+	ck_assert_ptr_nonnull(ps);
+	ck_assert_int_eq(pages_get(ps, PAGE_HELLO)->p_status, 200);
+	pages_free(ps);
+	config_free(cf);
+
+	/* No pages with a config that has errors. */
+	write_file(path, "root = pages\nsleep = soon\n");
+	ps = (struct pages *)untouched;
+	cf = config_load(path, NULL, &ps, &errors);
+	ck_assert_ptr_null(cf);
+	ck_assert_ptr_null(ps);
+	free(errors);
 	remove_tree(dir);
 }
 END_TEST
@@ -1501,7 +1518,7 @@ START_TEST(test_load_errors)
 	snprintf(path, sizeof path, "%s/bad.conf", dir);
 	write_file(path, "sleep = 1s\nbogus = 1\nsleep = 2s\nroot = pages\n");
 	make_pages(dir, "pages");
-	cf = config_load(path, NULL, &errors);
+	cf = config_load(path, NULL, NULL, &errors);
 	ck_assert_ptr_null(cf);
 	ck_assert_ptr_nonnull(errors);
 	ck_assert_msg(has_error_in(errors, path, 2, "unknown key", NULL),
@@ -1522,7 +1539,7 @@ START_TEST(test_load_missing)
 
 	make_tmpdir(dir, sizeof dir);
 	snprintf(path, sizeof path, "%s/nonexistent.conf", dir);
-	cf = config_load(path, NULL, &errors);
+	cf = config_load(path, NULL, NULL, &errors);
 	ck_assert_ptr_null(cf);
 	ck_assert_ptr_nonnull(errors);
 	ck_assert(errors != untouched);
@@ -1545,7 +1562,7 @@ START_TEST(test_load_shipped_conf)
 	if ((srcdir = getenv("HELLOD_SRCDIR")) == NULL)
 		return;		/* not run from make check */
 	snprintf(path, sizeof path, "%s/conf/hellod.conf", srcdir);
-	cf = config_load(path, NULL, &errors);
+	cf = config_load(path, NULL, NULL, &errors);
 	ck_assert_msg(cf != NULL, "%s: %s", path, errors == NULL ||
 	    errors == untouched ? "" : errors);
 	snprintf(want, sizeof want, "%s/conf/../static", srcdir);
@@ -1592,7 +1609,7 @@ START_TEST(test_load_overrides)
 	write_file(path, "root = pages\nsleep = 1s\nlisten = 127.0.0.1:1\n"
 	    "listen = 127.0.0.1:2\nheader_timeout = 3s\n");
 	make_pages(dir, "pages");
-	cf = config_load(path, ov, &errors);
+	cf = config_load(path, ov, NULL, &errors);
 	ck_assert_msg(cf != NULL, "%s", errors);
 	ck_assert_ptr_null(errors);
 	ck_assert_uint_eq(cf->cf_sleep, 2000);
@@ -1611,7 +1628,7 @@ START_TEST(test_load_overrides)
 	ck_assert_str_eq(cf->cf_overrides[3], "log_level=debug");
 	ck_assert_ptr_null(cf->cf_overrides[4]);
 	write_file(path, "root = pages\nsleep = 1s\nheader_timeout = 4s\n");
-	again = config_load(path, cf->cf_overrides, &errors);
+	again = config_load(path, cf->cf_overrides, NULL, &errors);
 	ck_assert_msg(again != NULL, "%s", errors);
 	ck_assert_uint_eq(again->cf_sleep, 2000);
 	ck_assert_uint_eq(again->cf_header_timeout, 4000);
@@ -1620,7 +1637,7 @@ START_TEST(test_load_overrides)
 	config_free(cf);
 
 	/* No overrides: an empty list. */
-	cf = config_load(path, NULL, &errors);
+	cf = config_load(path, NULL, NULL, &errors);
 	ck_assert_msg(cf != NULL, "%s", errors);
 	ck_assert_ptr_nonnull(cf->cf_overrides);
 	ck_assert_ptr_null(cf->cf_overrides[0]);
@@ -1646,7 +1663,7 @@ START_TEST(test_load_override_root_cwd)
 	write_file(path, "root = ../nothere\n");
 	make_pages(dir, "here");
 	ck_assert_int_eq(chdir(dir), 0);
-	cf = config_load(path, ov, &errors);
+	cf = config_load(path, ov, NULL, &errors);
 	ck_assert_msg(cf != NULL, "%s", errors);
 	ck_assert_str_eq(cf->cf_root, "here");
 	config_free(cf);
@@ -1669,7 +1686,7 @@ START_TEST(test_load_override_errors)
 	snprintf(path, sizeof path, "%s/hellod.conf", dir);
 	write_file(path, "root = pages\nbogus = 1\n");
 	make_pages(dir, "pages");
-	cf = config_load(path, ov, &errors);
+	cf = config_load(path, ov, NULL, &errors);
 	ck_assert_ptr_null(cf);
 	ck_assert_ptr_nonnull(errors);
 	ck_assert_msg(has_error_in(errors, path, 2, "unknown key 'bogus'",
@@ -1709,7 +1726,7 @@ START_TEST(test_load_root_errors)
 	ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
 	ck_assert_int_eq(mkdir("conf", 0755), 0);
 	write_file("conf/hellod.conf", "sleep = x\nroot = ../nothere/.\n");
-	cf = config_load("conf/hellod.conf", NULL, &errors);
+	cf = config_load("conf/hellod.conf", NULL, NULL, &errors);
 	ck_assert_ptr_null(cf);
 	ck_assert_msg(has_error_in(errors, "conf/hellod.conf", 1,
 	    "bad duration", NULL), "%s", errors);
@@ -1724,7 +1741,7 @@ START_TEST(test_load_root_errors)
 	make_pages(dir, "half");
 	ck_assert_int_eq(unlink("half/404.html"), 0);
 	write_file("conf/hellod.conf", "root = ../half\n");
-	cf = config_load("conf/hellod.conf", NULL, &errors);
+	cf = config_load("conf/hellod.conf", NULL, NULL, &errors);
 	ck_assert_ptr_null(cf);
 	snprintf(want, sizeof want, "conf/hellod.conf:1: root: "
 	    "%s/half/404.html: No such file or directory", cwd);
@@ -1732,7 +1749,7 @@ START_TEST(test_load_root_errors)
 	    errors);
 	free(errors);
 
-	cf = config_load("conf/hellod.conf", ov, &errors);
+	cf = config_load("conf/hellod.conf", ov, NULL, &errors);
 	ck_assert_ptr_null(cf);
 	ck_assert_msg(has_line(errors, "-o root=/nonexistent/x: root: "
 	    "/nonexistent/x/hello.html: No such file or directory"), "%s",
@@ -1757,7 +1774,7 @@ START_TEST(test_load_root_default)
 	make_tmpdir(dir, sizeof dir);
 	snprintf(path, sizeof path, "%s/hellod.conf", dir);
 	write_file(path, "sleep = 1s\n");
-	cf = config_load(path, NULL, &errors);
+	cf = config_load(path, NULL, NULL, &errors);
 	ck_assert_ptr_null(cf);
 	snprintf(want, sizeof want, "%s: root (not set: the default): %s/",
 	    path, HELLOD_ROOT);
