@@ -109,6 +109,24 @@ server_init(struct server *s, struct config *cf, struct pages *ps)
 }
 
 /*
+ * Why cf's access_log file did not open, for the user: "FILE:LINE:
+ * access_log: PATH: why" (or "-o access_log=PATH: ..."). NULL if out of
+ * memory.
+ */
+static char *
+server_alog_cause(const struct config *cf, const char *why)
+{
+	char	*msg, where[PATH_MAX + 32];
+
+	if (asprintf(&msg, "%s: access_log: %s: %s", config_where(cf,
+	    cf->cf_access_line, "access_log", cf->cf_access_path, where,
+	    sizeof where), cf->cf_access_path,
+	    why != NULL ? why : "out of memory") == -1)
+		return (NULL);
+	return (msg);
+}
+
+/*
  * Open the access log file, if access_log names one, and give each worker
  * (not yet running) a reference. Called once root is dropped, so that the
  * file is opened, and created, as the user that reopens it on SIGUSR1.
@@ -118,18 +136,14 @@ int
 server_open_log(struct server *s, char **cause)
 {
 	struct config	*cf = server_cf(s);
-	char		*why, where[PATH_MAX + 32];
+	char		*why;
 	unsigned int	 k;
 
 	*cause = NULL;
 	if (cf->cf_access_log != ACCESS_LOG_FILE)
 		return (0);
 	if ((s->s_alog = accesslog_open(cf->cf_access_path, &why)) == NULL) {
-		if (asprintf(cause, "%s: access_log: %s: %s",
-		    config_where(cf, cf->cf_access_line, "access_log",
-		    cf->cf_access_path, where, sizeof where), cf->cf_access_path,
-		    why != NULL ? why : "out of memory") == -1)
-			*cause = NULL;
+		*cause = server_alog_cause(cf, why);
 		free(why);
 		return (-1);
 	}
@@ -414,7 +428,7 @@ static int
 server_reload_alog(struct server *s, const struct config *ncf,
     struct accesslog **nal)
 {
-	char	*cause, where[PATH_MAX + 32];
+	char	*cause, *msg;
 
 	*nal = NULL;
 	if (ncf->cf_access_log != ACCESS_LOG_FILE)
@@ -426,12 +440,11 @@ server_reload_alog(struct server *s, const struct config *ncf,
 	}
 	if ((*nal = accesslog_open(ncf->cf_access_path, &cause)) != NULL)
 		return (0);
+	msg = server_alog_cause(ncf, cause);
 	log_error("reload failed, keeping running config");
-	log_error("%s: access_log: %s: %s", config_where(ncf,
-	    ncf->cf_access_line, "access_log", ncf->cf_access_path, where,
-	    sizeof where), ncf->cf_access_path,
-	    cause != NULL ? cause : "out of memory");
+	log_error("%s", msg != NULL ? msg : "out of memory");
 	server_reload_failed(s, cause != NULL ? cause : "out of memory");
+	free(msg);
 	free(cause);
 	return (-1);
 }
