@@ -27,7 +27,6 @@
 
 #include "hellod.h"
 
-static int	http_fail(struct http_request *, int, const char *);
 static int	http_line(struct http_request *, const char *, size_t);
 static int	http_request_line(struct http_request *, const char *, size_t);
 static int	http_header(struct http_request *, const char *, size_t);
@@ -60,16 +59,6 @@ http_request_reset(struct http_request *r)
 
 	http_request_clear(r);
 	http_request_init(r, max_head);
-}
-
-/* Mark the request bad; the connection answers status and closes. */
-static int
-http_fail(struct http_request *r, int status, const char *why)
-{
-	r->r_state = HTTP_S_ERROR;
-	r->r_status = status;
-	r->r_error = why;
-	return (-1);
 }
 
 /*

@@ -102,6 +102,20 @@ struct http_request {
 void		 http_request_init(struct http_request *, size_t);
 void		 http_request_reset(struct http_request *);
 void		 http_request_clear(struct http_request *);
+
+/*
+ * Mark the request bad; the connection answers status and closes. -1.
+ * Here, not in a .c file, as the parser's files all use it (http.c, and
+ * lex.c below it).
+ */
+static inline int
+http_fail(struct http_request *r, int status, const char *why)
+{
+	r->r_state = HTTP_S_ERROR;
+	r->r_status = status;
+	r->r_error = why;
+	return (-1);
+}
 enum http_result http_parse(struct http_request *, struct evbuffer *);
 int		 http_keepalive(const struct http_request *);
 const char	*http_path(const struct http_request *, size_t *);

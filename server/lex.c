@@ -73,19 +73,6 @@ static const unsigned char lex_tchar[256] = {
 #define TLS_HANDSHAKE	0x16
 
 /*
- * Mark the request bad, as http_fail() does: the connection answers
- * status and closes. Its own, as lex.c lies below http.c, which calls it.
- */
-static int
-lex_error(struct http_request *r, int status, const char *why)
-{
-	r->r_state = HTTP_S_ERROR;
-	r->r_status = status;
-	r->r_error = why;
-	return (-1);
-}
-
-/*
  * Why a byte that cannot be where it is was refused: NUL, bare LF and
  * the rest have their own words in the log.
  */
@@ -96,7 +83,7 @@ lex_fail(struct http_request *r, unsigned char c, const char *why)
 		why = "NUL byte in request";
 	else if (c == '\n')
 		why = "bare LF in request";
-	return (lex_error(r, 400, why));
+	return (http_fail(r, 400, why));
 }
 
 /*
@@ -112,7 +99,7 @@ lex_size(struct http_request *r, unsigned char c)
 	    (uint64_t)((c | 0x20) - 'a' + 10);
 	r->r_body_left = (r->r_body_left << 4) | d;
 	if (r->r_body_left > HELLOD_MAX_BODY - r->r_body_total)
-		return (lex_error(r, 413, "request body too large"));
+		return (http_fail(r, 413, "request body too large"));
 	return (0);
 }
 
@@ -136,7 +123,7 @@ lex_start(struct http_request *r, unsigned char c)
 		}
 		if (c == TLS_HANDSHAKE) {
 			r->r_tls = 1;
-			return (lex_error(r, 400, "TLS handshake on a plain "
+			return (http_fail(r, 400, "TLS handshake on a plain "
 			    "HTTP listener"));
 		}
 		return (lex_fail(r, c, "malformed request line"));
@@ -158,7 +145,7 @@ lex_start(struct http_request *r, unsigned char c)
 	case HTTP_S_CHUNK_CRLF:
 		return (lex_fail(r, c, "chunk data longer than its size"));
 	default:
-		return (lex_error(r, 500, "parser misuse"));
+		return (http_fail(r, 500, "parser misuse"));
 	}
 }
 
@@ -327,7 +314,7 @@ lex_chunk_ext(struct http_request *r, unsigned char c)
 		r->r_lex = LX_EXT_QUOTED;
 		return (0);
 	default:
-		return (lex_error(r, 500, "parser misuse"));
+		return (http_fail(r, 500, "parser misuse"));
 	}
 	return (lex_fail(r, c, "bad chunk extension"));
 }
@@ -350,7 +337,7 @@ lex_line(struct http_request *r, const unsigned char *p, size_t n,
 		switch (r->r_lex) {
 		case LX_EOL:
 			if (*p != '\n')
-				return (lex_error(r, 400, "bare CR in "
+				return (http_fail(r, 400, "bare CR in "
 				    "request"));
 			*used = (size_t)(p - s) + 1;
 			return (1);
