@@ -14,15 +14,24 @@
 #include "hellod.h"
 #include "unit.h"
 
-START_TEST(test_ipv4)
+/* 127.0.0.1:port */
+static struct sockaddr_in
+loopback(unsigned int port)
 {
 	struct sockaddr_in	sin;
-	char			buf[64];
 
 	memset(&sin, 0, sizeof sin);
 	sin.sin_family = AF_INET;
-	sin.sin_port = htons(7878);
+	sin.sin_port = htons((uint16_t)port);
 	ck_assert_int_eq(inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr), 1);
+	return (sin);
+}
+
+START_TEST(test_ipv4)
+{
+	struct sockaddr_in	sin = loopback(7878);
+	char			buf[64];
+
 	addr_format((struct sockaddr *)&sin, sizeof sin, buf, sizeof buf);
 	ck_assert_str_eq(buf, "127.0.0.1:7878");
 }
@@ -46,7 +55,7 @@ END_TEST
 START_TEST(test_unknown)
 {
 	struct sockaddr_un	sun;
-	struct sockaddr_in	sin;
+	struct sockaddr_in	sin = loopback(7878);
 	char			buf[64];
 
 	memset(&sun, 0, sizeof sun);
@@ -54,8 +63,6 @@ START_TEST(test_unknown)
 	addr_format((struct sockaddr *)&sun, sizeof sun, buf, sizeof buf);
 	ck_assert_str_eq(buf, "?");
 
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
 	addr_format((struct sockaddr *)&sin, sizeof sin - 1, buf, sizeof buf);
 	ck_assert_str_eq(buf, "?");
 }
@@ -64,13 +71,9 @@ END_TEST
 /* A buffer too small is cut, NUL-terminated, never overrun. */
 START_TEST(test_small_buffer)
 {
-	struct sockaddr_in	sin;
+	struct sockaddr_in	sin = loopback(7878);
 	char			buf[8];
 
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(7878);
-	ck_assert_int_eq(inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr), 1);
 	addr_format((struct sockaddr *)&sin, sizeof sin, buf, sizeof buf);
 	ck_assert_str_eq(buf, "127.0.0");
 }
